@@ -1,0 +1,1 @@
+"""Codec front-ends: bitstreams in, request streams out (one package per codec)."""

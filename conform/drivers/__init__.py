@@ -1,0 +1,28 @@
+"""Driver profiles: how to reach a decoder under test and which nodes it has.
+
+A profile is a small class registered by name; ``resolve_driver("c-visl")`` or
+``resolve_driver("kernel:/dev/video2")`` gives the one to use.
+"""
+
+from conform.drivers.base import (
+    Driver,
+    DriverError,
+    Nodes,
+    driver_names,
+    in_guest,
+    register_driver,
+    resolve_driver,
+)
+from conform.drivers.kernel import CVisl, KernelNode
+
+__all__ = [
+    "CVisl",
+    "Driver",
+    "DriverError",
+    "KernelNode",
+    "Nodes",
+    "driver_names",
+    "in_guest",
+    "register_driver",
+    "resolve_driver",
+]

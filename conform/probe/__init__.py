@@ -1,0 +1,1 @@
+"""Probes: checks of a driver that are not decodes of a vector."""

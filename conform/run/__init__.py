@@ -1,0 +1,1 @@
+"""Runs: decode sessions per item, the pytest plugin, xdist parallelism."""

@@ -1,0 +1,97 @@
+"""The kernel UAPI for Python: V4L2 and media structs, constants and ioctl numbers via cffi.
+
+Declarations are generated from real Linux 6.12 headers (see ``headers`` and
+``generate``) on first use and cached; the C compiler checks them in
+``tests/test_uapi_layout.py``.
+
+``ffi``      the cffi FFI holding every struct, union, enum and typedef
+``C``        every integer constant and enumerator: ``C.VIDIOC_QUERYCAP``, ``C.V4L2_PIX_FMT_NV12``
+``IOCTLS``   ioctl name -> number; ``ioctl_name``/``ioctl_arg_type`` go the other way
+``STRUCTS``  every named struct and union
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import cffi
+
+from conform.debian import cache_root, locked
+from conform.uapi import generate as _generate
+from conform.uapi.headers import headers_version, include_dirs
+
+HEADERS_VERSION = headers_version()
+
+
+def _cache_file() -> Path:
+    generator = Path(_generate.__file__).read_bytes()
+    key = hashlib.sha256(generator + HEADERS_VERSION.encode()).hexdigest()[:16]
+    return cache_root() / "uapi" / f"{key}.json"
+
+
+def _load() -> dict[str, Any]:
+    path = _cache_file()
+    if not path.exists():
+        with locked(path.with_suffix(".lock")):
+            if not path.exists():
+                data = _generate.generate(include_dirs())
+                with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as tmp:
+                    json.dump(data, tmp)
+                os.replace(tmp.name, path)
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+class _Constants:
+    """Attribute access to the constants; an unknown name says where it was looked for."""
+
+    def __init__(self, values: dict[str, int]) -> None:
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> int:
+        raise AttributeError(f"{name} is not an integer constant of the {HEADERS_VERSION} UAPI headers")
+
+
+_data = _load()
+ffi = cffi.FFI()
+for _text, _packed in _data["chunks"]:
+    ffi.cdef(_text, packed=_packed)
+
+C: Any = _Constants({**_data["enums"], **_data["constants"]})
+IOCTLS: MappingProxyType[str, int] = MappingProxyType({n: v for n, (v, _) in _data["ioctls"].items()})
+STRUCTS: tuple[str, ...] = tuple(_data["records"])
+_BY_NUMBER = {v: n for n, (v, _) in _data["ioctls"].items()}
+_ARG_TYPE = {v: t for _, (v, t) in _data["ioctls"].items()}
+
+
+def ioctl_name(request: int) -> str:
+    """``VIDIOC_S_EXT_CTRLS`` for its number; unknown numbers in hex."""
+    return _BY_NUMBER.get(request, f"ioctl {request:#x}")
+
+
+def ioctl_arg_type(request: int) -> str | None:
+    """The C type the ioctl's argument points to (``struct v4l2_format``), None for _IO."""
+    return _ARG_TYPE.get(request)
+
+
+def fourcc(code: str) -> int:
+    """``'NV12'`` as the little-endian number V4L2 uses."""
+    raw = code.encode("ascii").ljust(4)
+    if len(raw) != 4:
+        raise ValueError(f"a fourcc has four characters, not {code!r}")
+    return int.from_bytes(raw, "little")
+
+
+def fourcc_str(value: int) -> str:
+    """The four characters of a pixel format (big-endian variants end in ``-BE``)."""
+    text = (value & 0x7FFFFFFF).to_bytes(4, "little").decode("latin-1")
+    return text + "-BE" if value & 0x80000000 else text
+
+
+__all__ = ["C", "HEADERS_VERSION", "IOCTLS", "STRUCTS", "ffi", "fourcc", "fourcc_str", "ioctl_arg_type", "ioctl_name"]
