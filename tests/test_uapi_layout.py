@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conform.uapi import C, IOCTLS, STRUCTS, ffi, fourcc, fourcc_str, ioctl_arg_type, ioctl_name
+from conform.uapi import IOCTLS, STRUCTS, C, ffi, fourcc, fourcc_str, ioctl_arg_type, ioctl_name
 from conform.uapi.headers import include_dirs
 
 HEADERS = ("linux/videodev2.h", "linux/v4l2-controls.h", "linux/media.h")
@@ -112,7 +112,12 @@ def test_coverage_of_what_stateless_decoding_needs() -> None:
         assert record in STRUCTS, record
     packed = [r for r in STRUCTS if ffi.alignof(r) == 1 and ffi.sizeof(r) > 1]
     assert "struct v4l2_ext_control" in packed and len(packed) >= 20
-    for name in ("MEDIA_IOC_REQUEST_ALLOC", "MEDIA_REQUEST_IOC_QUEUE", "MEDIA_REQUEST_IOC_REINIT", "VIDIOC_DQBUF"):
+    for name in (
+        "MEDIA_IOC_REQUEST_ALLOC",
+        "MEDIA_REQUEST_IOC_QUEUE",
+        "MEDIA_REQUEST_IOC_REINIT",
+        "VIDIOC_DQBUF",
+    ):
         assert name in IOCTLS
 
 

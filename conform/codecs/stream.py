@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conform.device import ControlValue
+from conform.uapi import C
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,5 +29,7 @@ class StreamFormat:
     pixelformat: int
     width: int
     height: int
+    colorspace: int = C.V4L2_COLORSPACE_REC709
+    """What the bitstream signals (or a client assumes); visl passes it on to CAPTURE."""
     device_controls: tuple[ControlValue, ...] = ()
     """Set once on the file handle before streaming (decode mode, start code)."""

@@ -68,9 +68,11 @@ class ControlValue:
 
     @classmethod
     def of(cls, cid: int, payload: Any) -> ControlValue:
-        """From an int, bytes, or a cffi struct/array (its bytes are copied)."""
+        """From an int, bytes, or a cffi struct, pointer to one, or array (its bytes are copied)."""
         if isinstance(payload, int | bytes):
             return cls(cid, payload)
+        if ffi.typeof(payload).kind in ("struct", "union"):
+            payload = ffi.addressof(payload)
         return cls(cid, bytes(ffi.buffer(payload)))
 
 

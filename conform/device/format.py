@@ -38,7 +38,7 @@ class PixFormatMplane:
     pixelformat: int
     field: int = C.V4L2_FIELD_NONE
     colorspace: int = 0
-    planes: tuple[PlaneFormat, ...] = field(default=(PlaneFormat(0, 0),))
+    planes: tuple[PlaneFormat, ...] = (PlaneFormat(0, 0),)
     flags: int = 0
     ycbcr_enc: int = 0
     quantization: int = 0

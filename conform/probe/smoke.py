@@ -78,12 +78,12 @@ class SmokeStream:
         sps.pic_width_in_mbs_minus1 = (self.width + MB - 1) // MB - 1
         sps.pic_height_in_map_units_minus1 = (self.height + MB - 1) // MB - 1
         sps.flags = C.V4L2_H264_SPS_FLAG_FRAME_MBS_ONLY | C.V4L2_H264_SPS_FLAG_DIRECT_8X8_INFERENCE
-        return sps[0]
+        return sps
 
     def _pps(self) -> object:
         pps = ffi.new("struct v4l2_ctrl_h264_pps *")
         pps.flags = C.V4L2_H264_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT
-        return pps[0]
+        return pps
 
     def _decode_params(self, n: int) -> object:
         dp = ffi.new("struct v4l2_ctrl_h264_decode_params *")
@@ -99,7 +99,7 @@ class SmokeStream:
             entry.fields = C.V4L2_H264_FRAME_REF
             entry.top_field_order_cnt = entry.bottom_field_order_cnt = 2 * ref
             entry.flags = C.V4L2_H264_DPB_ENTRY_FLAG_VALID | C.V4L2_H264_DPB_ENTRY_FLAG_ACTIVE
-        return dp[0]
+        return dp
 
     def text_lines(
         self, n: int, sequence: int, output: PixFormatMplane, capture: PixFormatMplane
@@ -166,6 +166,7 @@ def check_frames(
 class SmokeReport:
     stream: SmokeStream
     capture_fourcc: str
+    capture: PixFormatMplane
     frames: tuple[Frame, ...]
     problems: tuple[str, ...]
 
@@ -175,7 +176,12 @@ class SmokeReport:
 
     def text(self) -> str:
         s = self.stream
-        lines = [f"Decode smoke (H.264 {s.width}x{s.height} -> {self.capture_fourcc}, {s.count} requests):"]
+        c = self.capture
+        lines = [
+            f"Decode smoke (H.264 {s.width}x{s.height} -> {self.capture_fourcc}, {s.count} requests; "
+            f"CAPTURE colorspace {c.colorspace} ycbcr_enc {c.ycbcr_enc} quantization {c.quantization} "
+            f"xfer_func {c.xfer_func}):"
+        ]
         for n, frame in enumerate(self.frames):
             failed = any(p.startswith(f"frame {n}:") for p in self.problems)
             b = frame.buffer
@@ -203,4 +209,4 @@ def run_smoke(nodes: Nodes, width: int, height: int, capture_pixelformat: int, c
     finally:
         session.close()
     problems = check_frames(stream, frames, output, capture, font)
-    return SmokeReport(stream, fourcc_str(capture_pixelformat), frames, tuple(problems))
+    return SmokeReport(stream, fourcc_str(capture_pixelformat), capture, frames, tuple(problems))

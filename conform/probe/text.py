@@ -10,7 +10,16 @@ from conform.probe.describe import DeviceDescription
 from conform.uapi import C, fourcc_str
 
 # Aliases and walk flags that would otherwise be printed beside the real names.
-_SKIP = {"V4L2_CTRL_FLAG_NEXT_CTRL", "V4L2_CTRL_FLAG_NEXT_COMPOUND", "V4L2_CAP_ASYNCIO"}
+_SKIP = {
+    "V4L2_CTRL_FLAG_NEXT_CTRL",
+    "V4L2_CTRL_FLAG_NEXT_COMPOUND",
+    "V4L2_CAP_ASYNCIO",
+    "MEDIA_INTF_T_V4L_BASE",
+    "MEDIA_INTF_T_DVB_BASE",
+    "MEDIA_INTF_T_ALSA_BASE",
+    "MEDIA_ENT_F_BASE",
+    "MEDIA_ENT_F_OLD_BASE",
+}
 
 
 @cache
@@ -101,16 +110,17 @@ def render(desc: DeviceDescription) -> str:
         topo = desc.topology
         out.append(f"Media Topology (version {topo.version}):")
         for e in topo.entities:
-            out.append(f"  entity {e.id}: '{e.name}' function={enum_name('MEDIA_ENT_F_', e.function)}")
+            out.append(f"  entity {e.id:#010x}: '{e.name}' function={enum_name('MEDIA_ENT_F_', e.function)}")
         for i in topo.interfaces:
             kind = enum_name("MEDIA_INTF_T_", i.intf_type)
-            out.append(f"  interface {i.id}: {kind} devnode {i.major}:{i.minor}")
+            out.append(f"  interface {i.id:#010x}: {kind} devnode {i.major}:{i.minor}")
         for p in topo.pads:
             out.append(
                 f"  pad {p.id}: entity {p.entity_id} index {p.index} {flag_names('MEDIA_PAD_FL_', p.flags)}"
             )
         for k in topo.links:
-            out.append(f"  link {k.id}: {k.source_id} -> {k.sink_id} {flag_names('MEDIA_LNK_FL_', k.flags)}")
+            link_flags = flag_names("MEDIA_LNK_FL_", k.flags)
+            out.append(f"  link {k.id:#010x}: {k.source_id:#010x} -> {k.sink_id:#010x} {link_flags}")
     return "\n".join(out) + "\n"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,7 +13,6 @@ from conform.device import (
     DequeuedBuffer,
     MediaDevice,
     PixFormatMplane,
-    PlaneFormat,
     Queue,
     VideoDevice,
 )
@@ -63,14 +63,12 @@ class DecodeSession:
 
     def _setup(self, stream: StreamFormat) -> None:
         cfg = self.config
-        self.output_format = self.video.s_fmt(
-            self.output.type, PixFormatMplane(stream.width, stream.height, stream.pixelformat)
-        )
+        coded = PixFormatMplane(stream.width, stream.height, stream.pixelformat, colorspace=stream.colorspace)
+        self.output_format = self.video.s_fmt(self.output.type, coded)
+        # As a client does: take the CAPTURE format the driver derived, change only the pixel format.
+        derived = self.video.g_fmt(self.capture.type)
         self.capture_format = self.video.s_fmt(
-            self.capture.type,
-            PixFormatMplane(
-                stream.width, stream.height, cfg.capture_pixelformat, planes=(PlaneFormat(0, 0),)
-            ),
+            self.capture.type, dataclasses.replace(derived, pixelformat=cfg.capture_pixelformat)
         )
         if stream.device_controls:
             self.controls.set(stream.device_controls)

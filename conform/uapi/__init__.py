@@ -94,4 +94,14 @@ def fourcc_str(value: int) -> str:
     return text + "-BE" if value & 0x80000000 else text
 
 
-__all__ = ["C", "HEADERS_VERSION", "IOCTLS", "STRUCTS", "ffi", "fourcc", "fourcc_str", "ioctl_arg_type", "ioctl_name"]
+__all__ = [
+    "HEADERS_VERSION",
+    "IOCTLS",
+    "STRUCTS",
+    "C",
+    "ffi",
+    "fourcc",
+    "fourcc_str",
+    "ioctl_arg_type",
+    "ioctl_name",
+]

@@ -23,7 +23,9 @@ from conform.errors import ConformError
 TOP_HEADERS = ("linux/videodev2.h", "linux/v4l2-controls.h", "linux/v4l2-common.h", "linux/media.h")
 # The two glibc types videodev2.h takes from <sys/time.h> (x86_64 layout).  The layout
 # test compiles against the real <sys/time.h>, so a wrong guess here fails there.
-_FAKE_SYS_TIME = "struct timeval { long tv_sec; long tv_usec; };\nstruct timespec { long tv_sec; long tv_nsec; };\n"
+_FAKE_SYS_TIME = (
+    "struct timeval { long tv_sec; long tv_usec; };\nstruct timespec { long tv_sec; long tv_nsec; };\n"
+)
 _ATTRIBUTE = re.compile(r"__attribute__\s*\(\((?:[^()]|\([^()]*\))*\)\)")
 _IOCTL_PREFIXES = ("VIDIOC_", "MEDIA_IOC_", "MEDIA_REQUEST_IOC_")
 
@@ -131,7 +133,9 @@ def declarations(include_dirs: list[Path]) -> Declarations:
     chunks: list[tuple[str, bool]] = []
     records = []
     for node in ast.ext:
-        if isinstance(node, c_ast.FuncDef) or (isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)):
+        if isinstance(node, c_ast.FuncDef) or (
+            isinstance(node, c_ast.Decl) and isinstance(node.type, c_ast.FuncDecl)
+        ):
             continue
         name = _record_name(node.type) if isinstance(node, c_ast.Decl) else None
         if name:
@@ -148,7 +152,7 @@ def declarations(include_dirs: list[Path]) -> Declarations:
 
 # --- integer macros -------------------------------------------------------------------
 
-_DEFINE = re.compile(r"^#define\s+(\w+)(\([^)]*\))?[ \t]*(.*)$", re.M)
+_DEFINE = re.compile(r"^#\s*define\s+(\w+)(\([^)]*\))?[ \t]*(.*)$", re.M)
 
 
 def macro_table(include_dirs: list[Path]) -> dict[str, tuple[list[str] | None, str]]:
@@ -179,12 +183,29 @@ def header_macro_names(include_dirs: list[Path]) -> list[str]:
     return names
 
 
-_TOKEN = re.compile(r"\s*(0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|'(?:\\.|[^'])'|\w+|##|<<|>>|&&|\|\||[-+*/%&|^~!()<>=?:,]|\S)")
+_TOKEN = re.compile(
+    r"\s*(0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*|'(?:\\.|[^'])'|\w+|##|<<|>>|&&|\|\||[-+*/%&|^~!()<>=?:,]|\S)"
+)
 _INT_SUFFIX = re.compile(r"^(0[xX][0-9a-fA-F]+|\d+)[uUlL]*$")
-_CASTS = {"__u8", "__u16", "__u32", "__u64", "__s8", "__s16", "__s32", "__s64", "int", "unsigned", "long", "char"}
+_CASTS = {
+    "__u8",
+    "__u16",
+    "__u32",
+    "__u64",
+    "__s8",
+    "__s16",
+    "__s32",
+    "__s64",
+    "int",
+    "unsigned",
+    "long",
+    "char",
+}
 
 
-def _expand(tokens: list[str], macros: dict[str, tuple[list[str] | None, str]], seen: frozenset[str]) -> list[str]:
+def _expand(
+    tokens: list[str], macros: dict[str, tuple[list[str] | None, str]], seen: frozenset[str]
+) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -287,7 +308,7 @@ def evaluate(
     if not py:
         return None
     try:
-        value = eval(" ".join(py), {"__builtins__": {}}, {})  # noqa: S307 - digits and operators only
+        value = eval(" ".join(py), {"__builtins__": {}}, {})
     except (SyntaxError, TypeError, ZeroDivisionError):
         return None
     return value if isinstance(value, int) else None
