@@ -86,7 +86,19 @@ def test_probe_identity_matches_v4l2_ctl(guest: dict[str, Section]) -> None:
     )
     assert int(info["Capabilities"].split()[0], 16) == cap["capabilities"]
     assert int(info["Device Caps"].split()[0], 16) == cap["device_caps"]
-    assert cap["device_caps"] == C.V4L2_CAP_VIDEO_M2M_MPLANE | C.V4L2_CAP_STREAMING
+    # visl sets M2M_MPLANE | STREAMING; the V4L2 core adds EXT_PIX_FORMAT to every node
+    # (visl-behaviour §3 leaves that bit out; the 6.12 kernel reports it).
+    expected = C.V4L2_CAP_VIDEO_M2M_MPLANE | C.V4L2_CAP_STREAMING | C.V4L2_CAP_EXT_PIX_FORMAT
+    assert cap["device_caps"] == expected
+    queues = {q["queue"]: q["current"] for q in probe["queues"]}
+    for header, queue in (("Format Video Capture Multiplanar", "CAPTURE_MPLANE"),
+                          ("Format Video Output Multiplanar", "OUTPUT_MPLANE")):  # fmt: skip
+        theirs = _pairs(guest["v4l2-ctl-all"].text, header)
+        ours = queues[queue]
+        assert theirs["Width/Height"] == f"{ours['width']}/{ours['height']}"
+        assert theirs["Pixel Format"].startswith(f"'{fourcc_str(ours['pixelformat'])}'")
+        assert int(theirs["Bytes per Line"]) == ours["planes"][0]["bytesperline"]
+        assert int(theirs["Size Image"]) == ours["planes"][0]["sizeimage"]
     media = _pairs(guest["v4l2-ctl-all"].text, "Media Driver Info")
     assert (media["Model"], media["Bus info"]) == (
         probe["media_info"]["model"],
@@ -96,16 +108,21 @@ def test_probe_identity_matches_v4l2_ctl(guest: dict[str, Section]) -> None:
 
 def test_probe_controls_match_v4l2_ctl(guest: dict[str, Section]) -> None:
     probe = json.loads(guest["probe.json"].text)
-    listed = {}
+    listed, names = {}, {}
     for m in re.finditer(
         r"^\s*(\w+) (0x[0-9a-f]{8}) \(([\w-]+)\)\s*:\s*(.*)$", guest["v4l2-ctl-list-ctrls"].text, re.M
     ):
         listed[int(m.group(2), 16)] = m.group(4)
+        names[int(m.group(2), 16)] = m.group(1)
     ours = {c["id"]: c for c in probe["controls"] if c["type"] != C.V4L2_CTRL_TYPE_CTRL_CLASS}
     assert set(listed) == set(ours)
     assert len(ours) == 27, "visl has 27 controls: seven codecs (visl-behaviour §5)"
     for cid, text in listed.items():
+        # v4l2-ctl spells a control's name in lower case with '_' for anything else.
+        assert names[cid] == re.sub(r"[^a-z0-9]+", "_", ours[cid]["name"].lower()).strip("_")
         fields = dict(re.findall(r"(\w+)=(-?\w+)", text))
+        if "type" in fields:  # v4l2-ctl prints an unknown type number in hex, without 0x
+            assert int(fields["type"], 16) == ours[cid]["type"]
         for key in ("min", "max", "default", "step", "elem_size", "elems"):
             if key in fields:
                 ours_key = {"min": "minimum", "max": "maximum", "default": "default_value"}.get(key, key)

@@ -18,6 +18,7 @@ from conform.device import (
     FrameSizes,
     MediaDevice,
     MediaInfo,
+    PixFormatMplane,
     Topology,
     VideoDevice,
 )
@@ -35,6 +36,8 @@ QUEUES = (
 @dataclass(frozen=True, slots=True)
 class QueueFormats:
     queue: str
+    current: PixFormatMplane
+    """G_FMT on a fresh file handle: the driver's defaults."""
     formats: tuple[FormatDescription, ...]
     framesizes: dict[int, tuple[FrameSizes, ...] | str]
     """Per pixelformat: its ranges, or the error ENUM_FRAMESIZES gave."""
@@ -86,7 +89,7 @@ def describe(nodes: Nodes) -> DeviceDescription:
         for label, const in QUEUES:
             formats = tuple(video.enum_fmt(getattr(C, const)))
             sizes = {f.pixelformat: _framesizes(video, f.pixelformat) for f in formats}
-            queues.append(QueueFormats(label, formats, sizes))
+            queues.append(QueueFormats(label, video.g_fmt(getattr(C, const)), formats, sizes))
         controls = Controls(video)
         infos = controls.enumerate()
         defaults = _defaults(controls, infos)

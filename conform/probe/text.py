@@ -91,6 +91,15 @@ def render(desc: DeviceDescription) -> str:
             f"  Hardware rev.  : {mi.hw_revision:#010x}",
         ]
     for queue in desc.queues:
+        cur = queue.current
+        out.append(
+            f"Format {queue.queue}: '{cur.fourcc}' {cur.width}x{cur.height} field {cur.field} "
+            f"colorspace {cur.colorspace} "
+            + ", ".join(
+                f"plane[{i}] bytesperline {p.bytesperline} sizeimage {p.sizeimage}"
+                for i, p in enumerate(cur.planes)
+            )
+        )
         out.append(f"Formats ({queue.queue}):")
         for fmt in queue.formats:
             sizes = queue.framesizes.get(fmt.pixelformat)
