@@ -9,7 +9,10 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 grep -q " /dev devtmpfs" /proc/mounts || mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
+# The host's /tmp stays visible (a checkout may live there); scratch space goes to /run/tmp.
+mkdir -p /run/tmp
+TMPDIR=/run/tmp
+export TMPDIR
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing
 mkdir -p /run/conform

@@ -73,7 +73,7 @@ class VideoDevice:
         )  # fmt: skip
 
     def enum_fmt(self, buf_type: int) -> list[FormatDescription]:
-        found = []
+        found: list[FormatDescription] = []
         desc = ffi.new("struct v4l2_fmtdesc *")
         while True:
             ffi.memmove(desc, bytes(ffi.sizeof(desc[0])), ffi.sizeof(desc[0]))
@@ -105,7 +105,7 @@ class VideoDevice:
         return PixFormatMplane.from_struct(raw.fmt.pix_mp)
 
     def enum_framesizes(self, pixelformat: int) -> list[FrameSizes]:
-        found = []
+        found: list[FrameSizes] = []
         fs = ffi.new("struct v4l2_frmsizeenum *")
         while True:
             ffi.memmove(fs, bytes(ffi.sizeof(fs[0])), ffi.sizeof(fs[0]))

@@ -190,8 +190,9 @@ class SmokeReport:
                 + ("FAIL" if failed else "OK")
             )
         lines += [f"    {p}" for p in self.problems]
-        failed = len({p.split(":")[0] for p in self.problems})
-        lines.append(f"Total for decode smoke: {s.count}, Succeeded: {s.count - failed}, Failed: {failed}")
+        failures = len({p.split(":")[0] for p in self.problems})
+        succeeded = s.count - failures
+        lines.append(f"Total for decode smoke: {s.count}, Succeeded: {succeeded}, Failed: {failures}")
         return "\n".join(lines) + "\n"
 
 

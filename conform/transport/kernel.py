@@ -31,7 +31,7 @@ _ffi.cdef(
     ssize_t write(int fd, const void *buf, size_t count);
     """
 )
-_libc = _ffi.dlopen(None)
+_libc: Any = _ffi.dlopen(None)  # functions declared above; cffi gives them no static types
 _MAP_SHARED = 0x01
 _MAP_FAILED = _ffi.cast("void *", -1)
 

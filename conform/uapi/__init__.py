@@ -59,15 +59,17 @@ class _Constants:
 
 
 _data = _load()
-ffi = cffi.FFI()
+# Typed as Any on purpose: struct cdata is shaped by generated declarations, which no
+# static type can describe; the layout test is what checks field names and offsets.
+ffi: Any = cffi.FFI()
 for _text, _packed in _data["chunks"]:
     ffi.cdef(_text, packed=_packed)
 
 C: Any = _Constants({**_data["enums"], **_data["constants"]})
 IOCTLS: MappingProxyType[str, int] = MappingProxyType({n: v for n, (v, _) in _data["ioctls"].items()})
 STRUCTS: tuple[str, ...] = tuple(_data["records"])
-_BY_NUMBER = {v: n for n, (v, _) in _data["ioctls"].items()}
-_ARG_TYPE = {v: t for _, (v, t) in _data["ioctls"].items()}
+_BY_NUMBER: dict[int, str] = {v: n for n, (v, _) in _data["ioctls"].items()}
+_ARG_TYPE: dict[int, str | None] = {v: t for _, (v, t) in _data["ioctls"].items()}
 
 
 def ioctl_name(request: int) -> str:
