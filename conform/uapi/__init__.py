@@ -12,10 +12,14 @@ Declarations are generated from real Linux 6.12 headers (see ``headers`` and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
+import io
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -29,23 +33,56 @@ from conform.uapi.headers import headers_version, include_dirs
 HEADERS_VERSION = headers_version()
 
 
-def _cache_file() -> Path:
+def _cache_files() -> tuple[Path, Path]:
+    """The cached data (constants, ioctls, records) and the cffi module built from it."""
     generator = Path(_generate.__file__).read_bytes()
-    key = hashlib.sha256(generator + HEADERS_VERSION.encode()).hexdigest()[:16]
-    return cache_root() / "uapi" / f"{key}.json"
+    key = hashlib.sha256(generator + HEADERS_VERSION.encode() + cffi.__version__.encode()).hexdigest()[:16]
+    folder = cache_root() / "uapi"
+    return folder / f"{key}.json", folder / f"_conform_uapi_{key}.py"
 
 
-def _load() -> dict[str, Any]:
-    path = _cache_file()
-    if not path.exists():
-        with locked(path.with_suffix(".lock")):
-            if not path.exists():
-                data = _generate.generate(include_dirs())
-                with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as tmp:
-                    json.dump(data, tmp)
-                os.replace(tmp.name, path)
-    loaded: dict[str, Any] = json.loads(path.read_text())
-    return loaded
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Several xdist workers may import at once: readers see a whole file or none."""
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        staged = Path(tmp) / path.name
+        write(staged)
+        os.replace(staged, path)
+
+
+def _generate_cache(data_path: Path, module_path: Path) -> None:
+    data = _generate.generate(include_dirs())
+    builder = cffi.FFI()
+    for text, packed in data["chunks"]:
+        builder.cdef(text, packed=packed)
+    # Out-of-line ABI mode: cffi writes a module holding the parsed type tables, so an
+    # import costs milliseconds instead of re-parsing every declaration.
+    builder.set_source("_conform_uapi", None)
+
+    def emit(path: Path) -> None:
+        with contextlib.redirect_stdout(io.StringIO()):  # cffi announces the file on stdout
+            builder.emit_python_code(str(path))
+
+    def dump(path: Path) -> None:
+        path.write_text(json.dumps(data))
+
+    _write_atomically(module_path, emit)
+    _write_atomically(data_path, dump)
+
+
+def _load() -> tuple[dict[str, Any], Any]:
+    data_path, module_path = _cache_files()
+    if not data_path.exists():
+        data_path.parent.mkdir(parents=True, exist_ok=True)
+        with locked(data_path.with_suffix(".lock")):
+            if not data_path.exists():
+                _generate_cache(data_path, module_path)
+    spec = importlib.util.spec_from_file_location("_conform_uapi", module_path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the generated UAPI module {module_path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    loaded: dict[str, Any] = json.loads(data_path.read_text())
+    return loaded, module.ffi
 
 
 class _Constants:
@@ -58,12 +95,9 @@ class _Constants:
         raise AttributeError(f"{name} is not an integer constant of the {HEADERS_VERSION} UAPI headers")
 
 
-_data = _load()
-# Typed as Any on purpose: struct cdata is shaped by generated declarations, which no
-# static type can describe; the layout test is what checks field names and offsets.
-ffi: Any = cffi.FFI()
-for _text, _packed in _data["chunks"]:
-    ffi.cdef(_text, packed=_packed)
+# ``ffi`` is typed as Any on purpose: struct cdata is shaped by generated declarations,
+# which no static type can describe; the layout test is what checks names and offsets.
+_data, ffi = _load()
 
 C: Any = _Constants({**_data["enums"], **_data["constants"]})
 IOCTLS: MappingProxyType[str, int] = MappingProxyType({n: v for n, (v, _) in _data["ioctls"].items()})

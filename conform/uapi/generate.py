@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cffi
 from pycparser import c_ast, c_generator, c_parser
@@ -324,7 +325,7 @@ def ioctl_struct(name: str, macros: dict[str, tuple[list[str] | None, str]]) -> 
 # --- the cached result ------------------------------------------------------------------
 
 
-def generate(include_dirs: list[Path]) -> dict[str, object]:
+def generate(include_dirs: list[Path]) -> dict[str, Any]:
     """Everything conform.uapi loads, as JSON-ready data."""
     decls = declarations(include_dirs)
     ffi = cffi.FFI()
