@@ -30,7 +30,10 @@ def _script() -> str:
         ("v4l2-ctl-list-ctrls", "v4l2-ctl -d /dev/video0 --list-ctrls"),
     ]
     steps += [
-        (f"smoke {size} {fmt}", f"{conform} probe --driver c-visl --decode {n} --size {size} --capture {fmt} 2>&1")
+        (
+            f"smoke {size} {fmt}",
+            f"{conform} probe --driver c-visl --decode {n} --size {size} --capture {fmt} 2>&1",
+        )
         for size, fmt, n in SMOKE_RUNS
     ]
     return "\n".join(f'echo "@@@ {name}"; {cmd}; echo "@@@ rc $?"' for name, cmd in steps)
