@@ -19,6 +19,10 @@ class DeviceTimeout(ConformError):
     """The driver did not produce what was waited for in time: the item fails, the run goes on."""
 
 
+class QueueError(ConformError):
+    """A queue is in no state for the operation asked of it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Allocation:
     """REQBUFS/CREATE_BUFS result: buffers granted and the queue's capability bits."""
@@ -127,10 +131,20 @@ class Queue:
         self.video.ioctl(C.VIDIOC_QBUF, buf)
 
     def dqbuf(self, timeout: float = 5.0) -> DequeuedBuffer:
-        """Wait up to ``timeout`` seconds for a done buffer, then DQBUF it."""
+        """Wait up to ``timeout`` seconds for a done buffer, then DQBUF it.
+
+        DQBUF is only called once poll says a buffer is ready, so it cannot block even on
+        a blocking file handle; a poll error (queue not streaming, nothing queued) raises.
+        """
         events = POLLOUT if is_output(self.type) else POLLIN
-        if not self.video.transport.poll([(self.video.fd, events)], int(timeout * 1000)):
+        ready = self.video.transport.poll([(self.video.fd, events)], int(timeout * 1000))
+        if not ready:
             raise DeviceTimeout(f"{self.video.path}: no {self.name} buffer done within {timeout:g} s")
+        if not ready[0].revents & events:
+            raise QueueError(
+                f"{self.video.path}: {self.name} has nothing to dequeue (poll revents {ready[0].revents:#x}: "
+                "not streaming, or no buffer queued)"
+            )
         buf, planes = self._v4l2_buffer(0)
         self.video.ioctl(C.VIDIOC_DQBUF, buf)
         return DequeuedBuffer(
