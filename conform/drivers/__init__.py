@@ -14,6 +14,7 @@ from conform.drivers.base import (
     resolve_driver,
 )
 from conform.drivers.kernel import CVisl, KernelNode
+from conform.drivers.rust_visl import RustVisl
 
 __all__ = [
     "CVisl",
@@ -21,6 +22,7 @@ __all__ = [
     "DriverError",
     "KernelNode",
     "Nodes",
+    "RustVisl",
     "driver_names",
     "in_guest",
     "register_driver",

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from conform.device import (
     Capability,
@@ -82,6 +83,19 @@ def _defaults(controls: Controls, infos: list[ControlInfo]) -> dict[int, int | s
     return defaults
 
 
+T = TypeVar("T")
+
+
+def _unless_unsupported(query: Callable[[], T], absent: T) -> T:
+    """A query's answer, or ``absent`` when the driver does not implement it (ENOTTY)."""
+    try:
+        return query()
+    except TransportError as exc:
+        if exc.errno == errno.ENOTTY:
+            return absent
+        raise
+
+
 def describe(nodes: Nodes) -> DeviceDescription:
     with VideoDevice(nodes.transport, nodes.video) as video:
         cap = video.querycap()
@@ -91,12 +105,13 @@ def describe(nodes: Nodes) -> DeviceDescription:
             sizes = {f.pixelformat: _framesizes(video, f.pixelformat) for f in formats}
             queues.append(QueueFormats(label, video.g_fmt(getattr(C, const)), formats, sizes))
         controls = Controls(video)
-        infos = controls.enumerate()
+        infos: list[ControlInfo] = _unless_unsupported(controls.enumerate, [])
         defaults = _defaults(controls, infos)
     media_info = topology = None
     if nodes.media:
         with MediaDevice(nodes.transport, nodes.media) as media:
-            media_info, topology = media.info(), media.topology()
+            media_info = _unless_unsupported(media.info, None)
+            topology = _unless_unsupported(media.topology, None)
     return DeviceDescription(
         nodes.video, nodes.media, cap, media_info, tuple(queues), tuple(infos), defaults, topology
     )

@@ -1,0 +1,151 @@
+//! ioctl numbers and the argument handling v4l2-ioctl.c does around driver ops.
+//!
+//! bindgen cannot expand `_IOWR()`, so the numbers are computed here with the Linux
+//! encoding from the argument struct sizes; conform's tests see any wrong one at once.
+
+use core::mem::size_of;
+
+use uapi::{
+    v4l2_capability, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+    V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_CAP_DEVICE_CAPS, V4L2_CAP_EXT_PIX_FORMAT, V4L2_COLORSPACE_DCI_P3,
+    V4L2_COLORSPACE_DEFAULT, V4L2_COLORSPACE_SMPTE170M, V4L2_HSV_ENC_180, V4L2_HSV_ENC_256,
+    V4L2_QUANTIZATION_FULL_RANGE, V4L2_QUANTIZATION_LIM_RANGE, V4L2_XFER_FUNC_709, V4L2_XFER_FUNC_SMPTE2084,
+    V4L2_YCBCR_ENC_601, V4L2_YCBCR_ENC_SMPTE240M,
+};
+
+use crate::error::{Errno, Result};
+use crate::format::{describe, set_cstr};
+use crate::ops::IoctlOps;
+
+const IOC_WRITE: u32 = 1;
+const IOC_READ: u32 = 2;
+
+const fn ioc(dir: u32, kind: u8, nr: u32, size: usize) -> u32 {
+    // CAST: every V4L2 argument struct is far below the 14-bit size field's limit.
+    (dir << 30) | ((size as u32) << 16) | ((kind as u32) << 8) | nr
+}
+
+pub const VIDIOC_QUERYCAP: u32 = ioc(IOC_READ, b'V', 0, size_of::<v4l2_capability>());
+pub const VIDIOC_ENUM_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 2, size_of::<v4l2_fmtdesc>());
+pub const VIDIOC_G_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 4, size_of::<v4l2_format>());
+pub const VIDIOC_S_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 5, size_of::<v4l2_format>());
+pub const VIDIOC_TRY_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 64, size_of::<v4l2_format>());
+pub const VIDIOC_ENUM_FRAMESIZES: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 74, size_of::<v4l2_frmsizeenum>());
+
+/// Linux's `KERNEL_VERSION(6, 12, 117)`: QUERYCAP reports the kernel's version.
+pub const LINUX_VERSION_CODE: u32 = (6 << 16) | (12 << 8) | 117;
+
+/// An ioctl with its argument already copied in, as the core hands it to a handler.
+pub enum Ioctl<'a> {
+    QueryCap(&'a mut v4l2_capability),
+    EnumFmt(&'a mut v4l2_fmtdesc),
+    GFmt(&'a mut v4l2_format),
+    SFmt(&'a mut v4l2_format),
+    TryFmt(&'a mut v4l2_format),
+    EnumFramesizes(&'a mut v4l2_frmsizeenum),
+}
+
+fn is_m2m_mplane(buf_type: u32) -> bool {
+    buf_type == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE || buf_type == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE
+}
+
+/// Zero what follows the fields userspace may set, as the core's CLEAR_AFTER_FIELD does.
+fn clear_pix_mp_reserved(fmt: &mut v4l2_format) {
+    // SAFETY: the type was checked to be a multi-planar one, whose union member is pix_mp.
+    let pix = unsafe { &mut fmt.fmt.pix_mp };
+    // The struct is packed: whole-field assignments, never references into it.
+    pix.reserved = Default::default();
+    let mut planes = pix.plane_fmt;
+    for plane in planes.iter_mut() {
+        plane.reserved = Default::default();
+    }
+    pix.plane_fmt = planes;
+}
+
+/// Reset colorimetry values outside their enums to DEFAULT before the driver sees them,
+/// as the core does: an unknown colorspace resets all four, the others reset alone.
+fn sanitize_colorimetry(fmt: &mut v4l2_format) {
+    // SAFETY: the type was checked to be a multi-planar one, whose union member is pix_mp.
+    let pix = unsafe { &mut fmt.fmt.pix_mp };
+    if !(V4L2_COLORSPACE_SMPTE170M..=V4L2_COLORSPACE_DCI_P3).contains(&{ pix.colorspace }) {
+        pix.colorspace = V4L2_COLORSPACE_DEFAULT;
+        pix.__bindgen_anon_1.ycbcr_enc = 0;
+        pix.quantization = 0;
+        pix.xfer_func = 0;
+    }
+    // SAFETY: ycbcr_enc and hsv_enc are two names of the same u8.
+    let enc = unsafe { pix.__bindgen_anon_1.ycbcr_enc } as u32;
+    let enc_valid = if is_hsv(pix.pixelformat) {
+        enc == V4L2_HSV_ENC_180 || enc == V4L2_HSV_ENC_256
+    } else {
+        (V4L2_YCBCR_ENC_601..=V4L2_YCBCR_ENC_SMPTE240M).contains(&enc)
+    };
+    if !enc_valid {
+        pix.__bindgen_anon_1.ycbcr_enc = 0;
+    }
+    if !(V4L2_QUANTIZATION_FULL_RANGE..=V4L2_QUANTIZATION_LIM_RANGE).contains(&(pix.quantization as u32)) {
+        pix.quantization = 0;
+    }
+    if !(V4L2_XFER_FUNC_709..=V4L2_XFER_FUNC_SMPTE2084).contains(&(pix.xfer_func as u32)) {
+        pix.xfer_func = 0;
+    }
+}
+
+fn is_hsv(pixelformat: u32) -> bool {
+    pixelformat == crate::format::fourcc(b"HSV3") || pixelformat == crate::format::fourcc(b"HSV4")
+}
+
+/// Run one ioctl on a file handle: argument checks, the driver op, then the core's fixups.
+pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> Result {
+    match ioctl {
+        Ioctl::QueryCap(cap) => {
+            *cap = v4l2_capability::default();
+            let info = ops.info();
+            set_cstr(&mut cap.driver, info.driver);
+            set_cstr(&mut cap.card, info.card);
+            set_cstr(&mut cap.bus_info, info.bus_info);
+            cap.version = LINUX_VERSION_CODE;
+            cap.device_caps = info.device_caps | V4L2_CAP_EXT_PIX_FORMAT;
+            cap.capabilities = cap.device_caps | V4L2_CAP_DEVICE_CAPS;
+            Ok(())
+        }
+        Ioctl::EnumFmt(desc) => {
+            let (index, buf_type, mbus_code) = (desc.index, desc.type_, desc.mbus_code);
+            *desc = v4l2_fmtdesc { index, type_: buf_type, mbus_code, ..Default::default() };
+            let pixelformat = match buf_type {
+                V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE => ops.enum_fmt_vid_out(file, index)?,
+                V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE => ops.enum_fmt_vid_cap(file, index)?,
+                _ => return Err(Errno::EINVAL),
+            };
+            desc.pixelformat = pixelformat;
+            if let Some((text, flags)) = describe(pixelformat) {
+                set_cstr(&mut desc.description, text);
+                desc.flags |= flags;
+            }
+            Ok(())
+        }
+        Ioctl::GFmt(fmt) | Ioctl::SFmt(fmt) | Ioctl::TryFmt(fmt) if !is_m2m_mplane(fmt.type_) => {
+            let _ = fmt;
+            Err(Errno::EINVAL)
+        }
+        Ioctl::GFmt(fmt) => {
+            let buf_type = fmt.type_;
+            *fmt = v4l2_format { type_: buf_type, ..Default::default() };
+            ops.g_fmt(file, fmt)
+        }
+        Ioctl::SFmt(fmt) => {
+            clear_pix_mp_reserved(fmt);
+            sanitize_colorimetry(fmt);
+            ops.s_fmt(file, fmt)
+        }
+        Ioctl::TryFmt(fmt) => {
+            clear_pix_mp_reserved(fmt);
+            sanitize_colorimetry(fmt);
+            ops.try_fmt(file, fmt)
+        }
+        Ioctl::EnumFramesizes(fs) => {
+            fs.reserved.fill(0);
+            ops.enum_framesizes(file, fs)
+        }
+    }
+}

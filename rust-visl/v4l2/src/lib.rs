@@ -1,0 +1,15 @@
+//! The V4L2 framework for rust-visl, shaped like the kernel's so the driver on top can
+//! later move onto in-kernel Rust abstractions.
+//!
+//! Mirrors `drivers/media/v4l2-core/`: [`ioctl`] is v4l2-ioctl.c (numbers, dispatch,
+//! argument clearing), [`ops`] is `struct v4l2_ioctl_ops`, [`format`] holds the
+//! pixel-format descriptions the core fills in, [`error`] the errno values.
+#![no_std]
+
+pub mod error;
+pub mod format;
+pub mod ioctl;
+pub mod ops;
+
+pub use error::{Errno, Result};
+pub use ops::{DeviceInfo, IoctlOps};

@@ -1,0 +1,51 @@
+//! The driver's side of the ioctl contract: `struct v4l2_ioctl_ops` as a trait.
+
+use uapi::{v4l2_format, v4l2_frmsizeenum};
+
+use crate::error::{Errno, Result};
+
+/// Identity a driver reports through QUERYCAP.
+pub struct DeviceInfo {
+    pub driver: &'static str,
+    pub card: &'static str,
+    pub bus_info: &'static str,
+    pub device_caps: u32,
+}
+
+/// The ioctl operations of a memory-to-memory multi-planar driver.
+///
+/// Every op has a default that answers `ENOTTY`, as an empty slot in
+/// `v4l2_ioctl_ops` does; a driver implements the ones it supports.  The core has
+/// already checked the buffer type and cleared reserved fields.
+pub trait IoctlOps {
+    /// Per-open state (the kernel's `struct v4l2_fh` container).
+    type File;
+
+    fn info(&self) -> DeviceInfo;
+
+    /// The coded format at `index` of the OUTPUT queue, or `EINVAL` past the end.
+    fn enum_fmt_vid_out(&self, _file: &Self::File, _index: u32) -> Result<u32> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// The decoded format at `index` of the CAPTURE queue, or `EINVAL` past the end.
+    fn enum_fmt_vid_cap(&self, _file: &Self::File, _index: u32) -> Result<u32> {
+        Err(Errno::ENOTTY)
+    }
+
+    fn g_fmt(&self, _file: &Self::File, _fmt: &mut v4l2_format) -> Result {
+        Err(Errno::ENOTTY)
+    }
+
+    fn s_fmt(&self, _file: &mut Self::File, _fmt: &mut v4l2_format) -> Result {
+        Err(Errno::ENOTTY)
+    }
+
+    fn try_fmt(&self, _file: &Self::File, _fmt: &mut v4l2_format) -> Result {
+        Err(Errno::ENOTTY)
+    }
+
+    fn enum_framesizes(&self, _file: &Self::File, _fs: &mut v4l2_frmsizeenum) -> Result {
+        Err(Errno::ENOTTY)
+    }
+}
