@@ -44,3 +44,13 @@ pub fn set_cstr(dest: &mut [u8], text: &str) {
     let n = text.len().min(dest.len().saturating_sub(1));
     dest[..n].copy_from_slice(&text.as_bytes()[..n]);
 }
+
+/// [`set_cstr`] for the `char` arrays of media.h, which bindgen types as `i8`.
+pub fn set_cchars(dest: &mut [core::ffi::c_char], text: &str) {
+    dest.fill(0);
+    let n = text.len().min(dest.len().saturating_sub(1));
+    for (d, &b) in dest.iter_mut().zip(&text.as_bytes()[..n]) {
+        // CAST: a byte reinterpreted as C char, as the kernel's strscpy copies it.
+        *d = b as core::ffi::c_char;
+    }
+}

@@ -32,6 +32,11 @@ pub const VIDIOC_S_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 5, size_of::<v4l2_
 pub const VIDIOC_TRY_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 64, size_of::<v4l2_format>());
 pub const VIDIOC_ENUM_FRAMESIZES: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 74, size_of::<v4l2_frmsizeenum>());
 
+pub const MEDIA_IOC_DEVICE_INFO: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'|', 0, size_of::<uapi::media_device_info>());
+pub const MEDIA_IOC_G_TOPOLOGY: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'|', 4, size_of::<uapi::media_v2_topology>());
+
 /// Linux's `KERNEL_VERSION(6, 12, 117)`: QUERYCAP reports the kernel's version.
 pub const LINUX_VERSION_CODE: u32 = (6 << 16) | (12 << 8) | 117;
 

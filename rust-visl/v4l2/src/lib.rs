@@ -2,13 +2,16 @@
 //! later move onto in-kernel Rust abstractions.
 //!
 //! Mirrors `drivers/media/v4l2-core/`: [`ioctl`] is v4l2-ioctl.c (numbers, dispatch,
-//! argument clearing), [`ops`] is `struct v4l2_ioctl_ops`, [`format`] holds the
+//! argument clearing), [`media`] is media-device.c with the m2m graph, [`ops`] is `struct v4l2_ioctl_ops`, [`format`] holds the
 //! pixel-format descriptions the core fills in, [`error`] the errno values.
 #![no_std]
+
+extern crate alloc;
 
 pub mod error;
 pub mod format;
 pub mod ioctl;
+pub mod media;
 pub mod ops;
 
 pub use error::{Errno, Result};

@@ -6,11 +6,15 @@
 use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use uapi::{v4l2_capability, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum};
-use v4l2::ioctl::{
-    dispatch, Ioctl, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_FMT, VIDIOC_QUERYCAP, VIDIOC_S_FMT,
-    VIDIOC_TRY_FMT,
+use uapi::{
+    media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
+    v4l2_capability, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum,
 };
+use v4l2::ioctl::{
+    dispatch, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES,
+    VIDIOC_G_FMT, VIDIOC_QUERYCAP, VIDIOC_S_FMT, VIDIOC_TRY_FMT,
+};
+use v4l2::media::{device_info, get_topology, Graph, MediaInfo, TopologySink};
 use v4l2::{Errno, Result};
 
 use crate::files::{instance, reset, File};
@@ -72,11 +76,13 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
         let dev = guard.as_mut().ok_or(Errno::ENODEV)?;
         let driver = &dev.driver;
         let file = dev.files.get_mut(&fd).ok_or(Errno::EBADF)?;
-        let File::Video(ctx) = file else {
-            return Err(Errno::ENOTTY);
-        };
         // CAST: ioctl numbers are 32-bit; larger values match nothing below.
         let request = request as u32;
+        let ctx = match file {
+            File::Video(ctx) => ctx,
+            // SAFETY: the caller promises `arg` points to what the number encodes.
+            File::Media => return unsafe { media_ioctl(&dev.graph, request, arg) }.map(|()| 0),
+        };
         // SAFETY (each arm): the caller promises `arg` points to the struct the number encodes.
         let ioctl = match request {
             VIDIOC_QUERYCAP => Ioctl::QueryCap(unsafe { argument::<v4l2_capability>(arg) }?),
@@ -92,9 +98,75 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
     })
 }
 
+/// Copies G_TOPOLOGY's arrays to the user pointers the request carries.
+struct UserArrays(media_v2_topology);
+
+/// # Safety
+///
+/// `ptr` must be 0 or point to room for `entries.len()` writable `T`s.
+unsafe fn copy_out<T: Copy>(ptr: u64, entries: &[T]) -> Result {
+    // CAST: user pointers are carried as u64 in the UAPI.
+    let dest = ptr as usize as *mut T;
+    if dest.is_null() || dest.align_offset(core::mem::align_of::<T>()) != 0 {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: checked non-null and aligned; the caller promises room for the entries.
+    unsafe { core::ptr::copy_nonoverlapping(entries.as_ptr(), dest, entries.len()) };
+    Ok(())
+}
+
+impl TopologySink for UserArrays {
+    fn entities(&mut self, entries: &[media_v2_entity]) -> Result {
+        // SAFETY: get_topology checked num_entities covers the entries.
+        unsafe { copy_out(self.0.ptr_entities, entries) }
+    }
+    fn interfaces(&mut self, entries: &[media_v2_interface]) -> Result {
+        // SAFETY: get_topology checked num_interfaces covers the entries.
+        unsafe { copy_out(self.0.ptr_interfaces, entries) }
+    }
+    fn pads(&mut self, entries: &[media_v2_pad]) -> Result {
+        // SAFETY: get_topology checked num_pads covers the entries.
+        unsafe { copy_out(self.0.ptr_pads, entries) }
+    }
+    fn links(&mut self, entries: &[media_v2_link]) -> Result {
+        // SAFETY: get_topology checked num_links covers the entries.
+        unsafe { copy_out(self.0.ptr_links, entries) }
+    }
+}
+
+/// ioctls on the media node.
+///
+/// # Safety
+///
+/// `arg` must be NULL or point to memory of the size encoded in `request`, and the
+/// topology's array pointers to arrays as long as its counts say.
+unsafe fn media_ioctl(graph: &Graph, request: u32, arg: *mut c_void) -> Result {
+    match request {
+        MEDIA_IOC_DEVICE_INFO => {
+            // SAFETY: the caller promises a media_device_info.
+            let out = unsafe { argument::<media_device_info>(arg) }?;
+            device_info(&MediaInfo { driver: "visl", model: "visl", bus_info: "platform:visl" }, out);
+            Ok(())
+        }
+        MEDIA_IOC_G_TOPOLOGY => {
+            // SAFETY: the caller promises a media_v2_topology.
+            let topo = unsafe { argument::<media_v2_topology>(arg) }?;
+            let mut sink = UserArrays(*topo);
+            get_topology(graph, topo, &mut sink)
+        }
+        _ => Err(Errno::ENOTTY),
+    }
+}
+
 /// Buffers do not exist yet in rust-visl, so there is nothing to map.
 #[no_mangle]
-pub extern "C" fn vdev_mmap(_fd: c_int, _offset: i64, _length: usize, _prot: c_int, _addr: *mut *mut c_void) -> c_int {
+pub extern "C" fn vdev_mmap(
+    _fd: c_int,
+    _offset: i64,
+    _length: usize,
+    _prot: c_int,
+    _addr: *mut *mut c_void,
+) -> c_int {
     Errno::EINVAL.to_neg()
 }
 

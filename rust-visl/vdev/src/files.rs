@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
+use v4l2::media::Graph;
 use v4l2::{Errno, Result};
 use visl::{Context, Visl};
 
@@ -22,6 +23,7 @@ pub enum File {
 /// Every key of `files` is a positive fd below `next_fd`, never reused while open.
 pub struct Instance {
     pub driver: Visl,
+    pub graph: Graph,
     pub files: BTreeMap<i32, File>,
     next_fd: i32,
 }
@@ -29,7 +31,13 @@ pub struct Instance {
 impl Instance {
     fn new() -> Self {
         // Virtual fds start above the usual stdio numbers so a mix-up with real fds is visible.
-        Instance { driver: Visl, files: BTreeMap::new(), next_fd: 1000 }
+        // The kernel's first video node is char device 81:0; the graph names it so.
+        Instance {
+            driver: Visl,
+            graph: Graph::m2m_decoder("visl", (81, 0)),
+            files: BTreeMap::new(),
+            next_fd: 1000,
+        }
     }
 
     pub fn open(&mut self, path: &str) -> Result<i32> {

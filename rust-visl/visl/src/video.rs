@@ -25,7 +25,13 @@ pub struct CodedFormat {
     pub max_height: u32,
 }
 
-const fn coded(pixelformat: u32, min_width: u32, max_width: u32, min_height: u32, max_height: u32) -> CodedFormat {
+const fn coded(
+    pixelformat: u32,
+    min_width: u32,
+    max_width: u32,
+    min_height: u32,
+    max_height: u32,
+) -> CodedFormat {
     CodedFormat { pixelformat, min_width, max_width, min_height, max_height }
 }
 
