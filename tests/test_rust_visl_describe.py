@@ -1,5 +1,6 @@
-"""rust-visl against upstream visl: identity, formats, frame sizes, media device and
-topology as conform's probe describes them, both drivers in one guest run."""
+"""rust-visl against upstream visl: identity, formats, frame sizes, every control's
+QUERY_EXT_CTRL and default payload, media device and topology, as conform's probe
+describes them, both drivers in one guest run."""
 
 from __future__ import annotations
 
@@ -14,8 +15,16 @@ from conform.drivers.rust_visl import build_library
 
 pytestmark = pytest.mark.kernel
 
-# Controls are compared once rust-visl has its control handler (issue 3 continues).
-COMPARED = ("video", "media", "capability", "media_info", "queues", "topology")
+COMPARED = (
+    "video",
+    "media",
+    "capability",
+    "media_info",
+    "queues",
+    "controls",
+    "control_defaults",
+    "topology",
+)
 
 
 @pytest.fixture(scope="module")
@@ -34,3 +43,7 @@ def both() -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("section", COMPARED)
 def test_section_identical(both: dict[str, dict[str, Any]], section: str) -> None:
     assert both["rust-visl"][section] == both["c-visl"][section]
+
+
+def test_every_description_field_is_compared(both: dict[str, dict[str, Any]]) -> None:
+    assert set(both["c-visl"]) == set(COMPARED)

@@ -13,6 +13,7 @@ use uapi::{
     V4L2_YCBCR_ENC_601, V4L2_YCBCR_ENC_SMPTE240M,
 };
 
+use crate::ctrls::PayloadSink;
 use crate::error::{Errno, Result};
 use crate::format::{describe, set_cstr};
 use crate::ops::IoctlOps;
@@ -32,6 +33,9 @@ pub const VIDIOC_S_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 5, size_of::<v4l2_
 pub const VIDIOC_TRY_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 64, size_of::<v4l2_format>());
 pub const VIDIOC_ENUM_FRAMESIZES: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 74, size_of::<v4l2_frmsizeenum>());
 
+pub const VIDIOC_G_EXT_CTRLS: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 71, size_of::<uapi::v4l2_ext_controls>());
+pub const VIDIOC_QUERY_EXT_CTRL: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'V', 103, size_of::<uapi::v4l2_query_ext_ctrl>());
 pub const MEDIA_IOC_DEVICE_INFO: u32 =
     ioc(IOC_READ | IOC_WRITE, b'|', 0, size_of::<uapi::media_device_info>());
 pub const MEDIA_IOC_G_TOPOLOGY: u32 =
@@ -48,6 +52,9 @@ pub enum Ioctl<'a> {
     SFmt(&'a mut v4l2_format),
     TryFmt(&'a mut v4l2_format),
     EnumFramesizes(&'a mut v4l2_frmsizeenum),
+    QueryExtCtrl(&'a mut uapi::v4l2_query_ext_ctrl),
+    /// G_EXT_CTRLS: the header, its control array, and where payloads go.
+    GExtCtrls(&'a mut uapi::v4l2_ext_controls, &'a mut [uapi::v4l2_ext_control], &'a mut dyn PayloadSink),
 }
 
 fn is_m2m_mplane(buf_type: u32) -> bool {
@@ -151,6 +158,13 @@ pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> R
         Ioctl::EnumFramesizes(fs) => {
             fs.reserved.fill(0);
             ops.enum_framesizes(file, fs)
+        }
+        Ioctl::QueryExtCtrl(q) => ops.ctrl_handler(file).ok_or(Errno::ENOTTY)?.query_ext_ctrl(q),
+        Ioctl::GExtCtrls(ctrls, items, sink) => {
+            let handler = ops.ctrl_handler(file).ok_or(Errno::ENOTTY)?;
+            // SAFETY: `which` and `ctrl_class` are two names of the same u32.
+            let which = unsafe { ctrls.__bindgen_anon_1.which };
+            handler.g_ext_ctrls(which, &mut ctrls.error_idx, items, sink)
         }
     }
 }

@@ -8,6 +8,7 @@
 
 extern crate alloc;
 
+pub mod ctrls;
 pub mod error;
 pub mod format;
 pub mod ioctl;

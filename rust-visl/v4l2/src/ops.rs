@@ -2,6 +2,7 @@
 
 use uapi::{v4l2_format, v4l2_frmsizeenum};
 
+use crate::ctrls::Handler;
 use crate::error::{Errno, Result};
 
 /// Identity a driver reports through QUERYCAP.
@@ -22,6 +23,11 @@ pub trait IoctlOps {
     type File;
 
     fn info(&self) -> DeviceInfo;
+
+    /// The file handle's control handler, which the core serves control ioctls from.
+    fn ctrl_handler<'a>(&self, _file: &'a Self::File) -> Option<&'a Handler> {
+        None
+    }
 
     /// The coded format at `index` of the OUTPUT queue, or `EINVAL` past the end.
     fn enum_fmt_vid_out(&self, _file: &Self::File, _index: u32) -> Result<u32> {

@@ -8,11 +8,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use uapi::{
     media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
-    v4l2_capability, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum,
+    v4l2_capability, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum,
+    v4l2_query_ext_ctrl,
 };
+use v4l2::ctrls::PayloadSink;
 use v4l2::ioctl::{
     dispatch, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES,
-    VIDIOC_G_FMT, VIDIOC_QUERYCAP, VIDIOC_S_FMT, VIDIOC_TRY_FMT,
+    VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT, VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL, VIDIOC_S_FMT, VIDIOC_TRY_FMT,
 };
 use v4l2::media::{device_info, get_topology, Graph, MediaInfo, TopologySink};
 use v4l2::{Errno, Result};
@@ -91,11 +93,57 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
             VIDIOC_S_FMT => Ioctl::SFmt(unsafe { argument::<v4l2_format>(arg) }?),
             VIDIOC_TRY_FMT => Ioctl::TryFmt(unsafe { argument::<v4l2_format>(arg) }?),
             VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(unsafe { argument::<v4l2_frmsizeenum>(arg) }?),
+            VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(unsafe { argument::<v4l2_query_ext_ctrl>(arg) }?),
+            VIDIOC_G_EXT_CTRLS => {
+                let ctrls = unsafe { argument::<v4l2_ext_controls>(arg) }?;
+                // SAFETY: the UAPI contract: `controls` points to `count` entries.
+                let items = unsafe { user_array(ctrls.controls, ctrls.count) }?;
+                return dispatch(driver, ctx, Ioctl::GExtCtrls(ctrls, items, &mut UserPayloads)).map(|()| 0);
+            }
             _ => return Err(Errno::ENOTTY),
         };
         dispatch(driver, ctx, ioctl)?;
         Ok(0)
     })
+}
+
+/// The kernel caps a control array at this many entries (V4L2_CID_MAX_CTRLS).
+const MAX_CTRLS: u32 = 1024;
+
+/// Borrow the control array of an EXT_CTRLS call.
+///
+/// # Safety
+///
+/// `ptr` must be NULL (with `count` 0) or point to `count` writable entries.
+unsafe fn user_array<'a>(ptr: *mut v4l2_ext_control, count: u32) -> Result<&'a mut [v4l2_ext_control]> {
+    if count == 0 {
+        return Ok(&mut []);
+    }
+    if count > MAX_CTRLS {
+        return Err(Errno::ENOMEM);
+    }
+    if ptr.is_null() || ptr.align_offset(core::mem::align_of::<v4l2_ext_control>()) != 0 {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: non-null, aligned; the caller promises `count` entries.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr, count as usize) })
+}
+
+/// Writes control payloads through the pointers userspace put in each entry.
+struct UserPayloads;
+
+impl PayloadSink for UserPayloads {
+    fn write(&mut self, ctrl: &v4l2_ext_control, bytes: &[u8]) -> Result {
+        // SAFETY: `ptr` and `p_u8` are two names of the same pointer.
+        let dest = unsafe { ctrl.__bindgen_anon_1.p_u8 };
+        if dest.is_null() {
+            return Err(Errno::EFAULT);
+        }
+        // SAFETY: the UAPI contract: `ptr` points to `size` bytes, and the caller checked
+        // `size` covers the payload.
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), dest, bytes.len()) };
+        Ok(())
+    }
 }
 
 /// Copies G_TOPOLOGY's arrays to the user pointers the request carries.

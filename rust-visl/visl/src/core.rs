@@ -1,6 +1,7 @@
 //! The device and its per-open contexts (visl-core.c).
 
-use uapi::{v4l2_pix_format_mplane, V4L2_CAP_STREAMING, V4L2_CAP_VIDEO_M2M_MPLANE};
+use uapi::*;
+use v4l2::ctrls::{Config, Handler};
 use v4l2::DeviceInfo;
 
 use crate::video::{default_capture_format, default_output_format};
@@ -22,12 +23,47 @@ impl Visl {
 
     /// A new decoding context, as each `open()` of the video node creates one.
     pub fn open(&self) -> Context {
-        Context { coded: default_output_format(), decoded: default_capture_format() }
+        // The list holds only standard stateless ids, each with a definition, so building
+        // the handler cannot fail.
+        let handler = Handler::new(&CONTROLS).expect("every visl control has a standard definition");
+        Context { coded: default_output_format(), decoded: default_capture_format(), handler }
     }
 }
 
-/// Per-open state: the formats negotiated on this file handle.
+/// Every control of every codec, in one handler per open (visl-core.c's control tables).
+const CONTROLS: [Config; 27] = [
+    Config::std(V4L2_CID_STATELESS_FWHT_PARAMS),
+    Config::std(V4L2_CID_STATELESS_MPEG2_SEQUENCE),
+    Config::std(V4L2_CID_STATELESS_MPEG2_PICTURE),
+    Config::std(V4L2_CID_STATELESS_MPEG2_QUANTISATION),
+    Config::std(V4L2_CID_STATELESS_VP8_FRAME),
+    Config::std(V4L2_CID_STATELESS_VP9_FRAME),
+    Config::std(V4L2_CID_STATELESS_VP9_COMPRESSED_HDR),
+    Config::std(V4L2_CID_STATELESS_H264_DECODE_PARAMS),
+    Config::std(V4L2_CID_STATELESS_H264_SPS),
+    Config::std(V4L2_CID_STATELESS_H264_PPS),
+    Config::std(V4L2_CID_STATELESS_H264_SCALING_MATRIX),
+    Config::std(V4L2_CID_STATELESS_H264_DECODE_MODE),
+    Config::std(V4L2_CID_STATELESS_H264_START_CODE),
+    Config::std(V4L2_CID_STATELESS_H264_SLICE_PARAMS),
+    Config::std(V4L2_CID_STATELESS_H264_PRED_WEIGHTS),
+    Config::std(V4L2_CID_STATELESS_HEVC_SPS),
+    Config::std(V4L2_CID_STATELESS_HEVC_PPS),
+    Config::dynamic(V4L2_CID_STATELESS_HEVC_SLICE_PARAMS, 600),
+    Config::std(V4L2_CID_STATELESS_HEVC_SCALING_MATRIX),
+    Config::std(V4L2_CID_STATELESS_HEVC_DECODE_PARAMS),
+    Config::std(V4L2_CID_STATELESS_HEVC_DECODE_MODE),
+    Config::std(V4L2_CID_STATELESS_HEVC_START_CODE),
+    Config::dynamic(V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS, 256),
+    Config::std(V4L2_CID_STATELESS_AV1_FRAME),
+    Config::dynamic(V4L2_CID_STATELESS_AV1_TILE_GROUP_ENTRY, 512),
+    Config::std(V4L2_CID_STATELESS_AV1_SEQUENCE),
+    Config::std(V4L2_CID_STATELESS_AV1_FILM_GRAIN),
+];
+
+/// Per-open state: the formats negotiated on this file handle and its controls.
 pub struct Context {
     pub(crate) coded: v4l2_pix_format_mplane,
     pub(crate) decoded: v4l2_pix_format_mplane,
+    pub(crate) handler: Handler,
 }

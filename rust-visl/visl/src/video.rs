@@ -7,6 +7,7 @@ use uapi::{
     v4l2_format, v4l2_frmsizeenum, v4l2_pix_format_mplane, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
     V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_COLORSPACE_REC709, V4L2_FIELD_NONE, V4L2_FRMSIZE_TYPE_STEPWISE,
 };
+use v4l2::ctrls::Handler;
 use v4l2::format::{
     V4L2_PIX_FMT_AV1_FRAME, V4L2_PIX_FMT_FWHT_STATELESS, V4L2_PIX_FMT_H264_SLICE, V4L2_PIX_FMT_HEVC_SLICE,
     V4L2_PIX_FMT_MPEG2_SLICE, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_VP8_FRAME, V4L2_PIX_FMT_VP9_FRAME,
@@ -140,6 +141,10 @@ impl IoctlOps for Visl {
 
     fn info(&self) -> DeviceInfo {
         Visl::device_info()
+    }
+
+    fn ctrl_handler<'a>(&self, file: &'a Context) -> Option<&'a Handler> {
+        Some(&file.handler)
     }
 
     fn enum_fmt_vid_out(&self, _file: &Context, index: u32) -> Result<u32> {
