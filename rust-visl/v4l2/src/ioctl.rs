@@ -13,7 +13,7 @@ use uapi::{
     V4L2_YCBCR_ENC_601, V4L2_YCBCR_ENC_SMPTE240M,
 };
 
-use crate::ctrls::PayloadSink;
+use crate::ctrls::PayloadIo;
 use crate::error::{Errno, Result};
 use crate::format::{describe, set_cstr};
 use crate::ops::IoctlOps;
@@ -44,6 +44,17 @@ pub const MEDIA_IOC_G_TOPOLOGY: u32 =
 /// Linux's `KERNEL_VERSION(6, 12, 117)`: QUERYCAP reports the kernel's version.
 pub const LINUX_VERSION_CODE: u32 = (6 << 16) | (12 << 8) | 117;
 
+/// The argument of the EXT_CTRLS ioctls, with the control array already borrowed.
+pub struct ExtCtrls<'a> {
+    pub header: &'a mut uapi::v4l2_ext_controls,
+    pub items: &'a mut [uapi::v4l2_ext_control],
+    pub io: &'a mut dyn PayloadIo,
+}
+
+pub const VIDIOC_S_EXT_CTRLS: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 72, size_of::<uapi::v4l2_ext_controls>());
+pub const VIDIOC_TRY_EXT_CTRLS: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'V', 73, size_of::<uapi::v4l2_ext_controls>());
+
 /// An ioctl with its argument already copied in, as the core hands it to a handler.
 pub enum Ioctl<'a> {
     QueryCap(&'a mut v4l2_capability),
@@ -53,8 +64,16 @@ pub enum Ioctl<'a> {
     TryFmt(&'a mut v4l2_format),
     EnumFramesizes(&'a mut v4l2_frmsizeenum),
     QueryExtCtrl(&'a mut uapi::v4l2_query_ext_ctrl),
-    /// G_EXT_CTRLS: the header, its control array, and where payloads go.
-    GExtCtrls(&'a mut uapi::v4l2_ext_controls, &'a mut [uapi::v4l2_ext_control], &'a mut dyn PayloadSink),
+    /// G/S/TRY_EXT_CTRLS: the header, its control array, and the user payload memory.
+    GExtCtrls(ExtCtrls<'a>),
+    SExtCtrls(ExtCtrls<'a>),
+    TryExtCtrls(ExtCtrls<'a>),
+}
+
+/// Whether an EXT_CTRLS call stores values (S) or only checks them (TRY).
+enum IoctlKind {
+    Set,
+    Other,
 }
 
 fn is_m2m_mplane(buf_type: u32) -> bool {
@@ -109,6 +128,7 @@ fn is_hsv(pixelformat: u32) -> bool {
 
 /// Run one ioctl on a file handle: argument checks, the driver op, then the core's fixups.
 pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> Result {
+    let ioctl_kind = if matches!(ioctl, Ioctl::SExtCtrls(_)) { IoctlKind::Set } else { IoctlKind::Other };
     match ioctl {
         Ioctl::QueryCap(cap) => {
             *cap = v4l2_capability::default();
@@ -160,11 +180,19 @@ pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> R
             ops.enum_framesizes(file, fs)
         }
         Ioctl::QueryExtCtrl(q) => ops.ctrl_handler(file).ok_or(Errno::ENOTTY)?.query_ext_ctrl(q),
-        Ioctl::GExtCtrls(ctrls, items, sink) => {
+        Ioctl::GExtCtrls(ExtCtrls { header, items, io }) => {
             let handler = ops.ctrl_handler(file).ok_or(Errno::ENOTTY)?;
             // SAFETY: `which` and `ctrl_class` are two names of the same u32.
-            let which = unsafe { ctrls.__bindgen_anon_1.which };
-            handler.g_ext_ctrls(which, &mut ctrls.error_idx, items, sink)
+            let which = unsafe { header.__bindgen_anon_1.which };
+            handler.g_ext_ctrls(which, &mut header.error_idx, items, io)
+        }
+        Ioctl::SExtCtrls(ExtCtrls { header, items, io })
+        | Ioctl::TryExtCtrls(ExtCtrls { header, items, io }) => {
+            let set = matches!(ioctl_kind, IoctlKind::Set);
+            let handler = ops.ctrl_handler_mut(file).ok_or(Errno::ENOTTY)?;
+            // SAFETY: as above.
+            let which = unsafe { header.__bindgen_anon_1.which };
+            handler.try_set_ext_ctrls(which, &mut header.error_idx, items, io, set)
         }
     }
 }

@@ -29,6 +29,11 @@ pub trait IoctlOps {
         None
     }
 
+    /// The same handler, for the ioctls that change values.
+    fn ctrl_handler_mut<'a>(&self, _file: &'a mut Self::File) -> Option<&'a mut Handler> {
+        None
+    }
+
     /// The coded format at `index` of the OUTPUT queue, or `EINVAL` past the end.
     fn enum_fmt_vid_out(&self, _file: &Self::File, _index: u32) -> Result<u32> {
         Err(Errno::ENOTTY)

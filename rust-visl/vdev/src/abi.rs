@@ -11,10 +11,11 @@ use uapi::{
     v4l2_capability, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum,
     v4l2_query_ext_ctrl,
 };
-use v4l2::ctrls::PayloadSink;
+use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{
-    dispatch, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES,
-    VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT, VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL, VIDIOC_S_FMT, VIDIOC_TRY_FMT,
+    dispatch, ExtCtrls, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_ENUM_FMT,
+    VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT, VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL,
+    VIDIOC_S_EXT_CTRLS, VIDIOC_S_FMT, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
 };
 use v4l2::media::{device_info, get_topology, Graph, MediaInfo, TopologySink};
 use v4l2::{Errno, Result};
@@ -94,11 +95,17 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
             VIDIOC_TRY_FMT => Ioctl::TryFmt(unsafe { argument::<v4l2_format>(arg) }?),
             VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(unsafe { argument::<v4l2_frmsizeenum>(arg) }?),
             VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(unsafe { argument::<v4l2_query_ext_ctrl>(arg) }?),
-            VIDIOC_G_EXT_CTRLS => {
-                let ctrls = unsafe { argument::<v4l2_ext_controls>(arg) }?;
+            VIDIOC_G_EXT_CTRLS | VIDIOC_S_EXT_CTRLS | VIDIOC_TRY_EXT_CTRLS => {
+                let header = unsafe { argument::<v4l2_ext_controls>(arg) }?;
                 // SAFETY: the UAPI contract: `controls` points to `count` entries.
-                let items = unsafe { user_array(ctrls.controls, ctrls.count) }?;
-                return dispatch(driver, ctx, Ioctl::GExtCtrls(ctrls, items, &mut UserPayloads)).map(|()| 0);
+                let items = unsafe { user_array(header.controls, header.count) }?;
+                let ext = ExtCtrls { header, items, io: &mut UserPayloads };
+                let ioctl = match request {
+                    VIDIOC_G_EXT_CTRLS => Ioctl::GExtCtrls(ext),
+                    VIDIOC_S_EXT_CTRLS => Ioctl::SExtCtrls(ext),
+                    _ => Ioctl::TryExtCtrls(ext),
+                };
+                return dispatch(driver, ctx, ioctl).map(|()| 0);
             }
             _ => return Err(Errno::ENOTTY),
         };
@@ -132,7 +139,19 @@ unsafe fn user_array<'a>(ptr: *mut v4l2_ext_control, count: u32) -> Result<&'a m
 /// Writes control payloads through the pointers userspace put in each entry.
 struct UserPayloads;
 
-impl PayloadSink for UserPayloads {
+impl PayloadIo for UserPayloads {
+    fn read(&mut self, ctrl: &v4l2_ext_control, bytes: &mut [u8]) -> Result {
+        // SAFETY: `ptr` and `p_u8` are two names of the same pointer.
+        let src = unsafe { ctrl.__bindgen_anon_1.p_u8 };
+        if src.is_null() {
+            return Err(Errno::EFAULT);
+        }
+        // SAFETY: the UAPI contract: `ptr` points to `size` bytes, and the handler sized
+        // `bytes` from that `size`.
+        unsafe { core::ptr::copy_nonoverlapping(src, bytes.as_mut_ptr(), bytes.len()) };
+        Ok(())
+    }
+
     fn write(&mut self, ctrl: &v4l2_ext_control, bytes: &[u8]) -> Result {
         // SAFETY: `ptr` and `p_u8` are two names of the same pointer.
         let dest = unsafe { ctrl.__bindgen_anon_1.p_u8 };

@@ -147,6 +147,10 @@ impl IoctlOps for Visl {
         Some(&file.handler)
     }
 
+    fn ctrl_handler_mut<'a>(&self, file: &'a mut Context) -> Option<&'a mut Handler> {
+        Some(&mut file.handler)
+    }
+
     fn enum_fmt_vid_out(&self, _file: &Context, index: u32) -> Result<u32> {
         CODED_FORMATS.get(index as usize).map(|f| f.pixelformat).ok_or(Errno::EINVAL)
     }

@@ -1,16 +1,11 @@
-//! The control framework (v4l2-ctrls-core.c, -defs.c, -api.c): standard definitions,
-//! the compound defaults the core initialises, a per-file handler, QUERY_EXT_CTRL and
-//! G_EXT_CTRLS.  Setting controls (S/TRY_EXT_CTRLS with the core's validation) comes next;
-//! until then those ioctls answer ENOTTY.
+//! Standard control definitions (v4l2-ctrls-defs.c) and the compound defaults the core
+//! initialises (std_init_compound in v4l2-ctrls-core.c).
 
-use alloc::vec;
-use alloc::vec::Vec;
 use core::mem::size_of;
 
 use uapi::*;
 
-use crate::error::{Errno, Result};
-use crate::format::set_cchars;
+use super::pod::store;
 
 /// What kind of value a control holds.
 #[derive(Clone, Copy)]
@@ -61,14 +56,6 @@ impl Config {
 }
 
 fn zeroed(_: &mut [u8]) {}
-
-/// Copy a default struct into a payload buffer of its size.
-fn store<T: Copy>(payload: &mut [u8], value: &T) {
-    // SAFETY: T is a plain-old-data UAPI struct of size_of::<T>() bytes; reading its bytes
-    // is sound, and the payload was allocated with exactly that size.
-    let bytes = unsafe { core::slice::from_raw_parts((value as *const T).cast::<u8>(), size_of::<T>()) };
-    payload.copy_from_slice(bytes);
-}
 
 fn init_h264_scaling_matrix(payload: &mut [u8]) {
     // Flat 16: the scaling lists that leave coefficients unscaled.
@@ -270,186 +257,6 @@ pub const STATELESS_DEFINITIONS: &[Definition] = &[
     ),
 ];
 
-fn definition(id: u32) -> Option<&'static Definition> {
+pub(super) fn definition(id: u32) -> Option<&'static Definition> {
     STATELESS_DEFINITIONS.iter().find(|d| d.id == id)
-}
-
-/// One control in a handler: its definition, configuration and current value.
-pub struct Control {
-    pub def: &'static Definition,
-    pub config: Config,
-    /// The current value: the payload of a compound or array control, else the number.
-    pub value: Value,
-}
-
-/// A control's current value.
-pub enum Value {
-    Int(i64),
-    Payload { bytes: Vec<u8>, elems: u32 },
-    None,
-}
-
-impl Control {
-    fn elem_size(&self) -> u32 {
-        // CAST: UAPI structs are well below 4 GiB.
-        match self.def.kind {
-            Kind::Compound { size, .. } => size as u32,
-            Kind::U32 { .. } | Kind::Menu { .. } | Kind::Class => 4,
-        }
-    }
-
-    fn default_value(&self) -> Value {
-        match self.def.kind {
-            Kind::Class => Value::None,
-            Kind::Menu { default, .. } => Value::Int(default),
-            Kind::Compound { size, init, .. } => {
-                let mut bytes = vec![0; size];
-                init(&mut bytes);
-                Value::Payload { bytes, elems: 1 }
-            }
-            Kind::U32 { .. } => Value::Payload { bytes: vec![0; 4], elems: 1 },
-        }
-    }
-
-    fn flags(&self) -> u32 {
-        let mut flags = match self.def.kind {
-            Kind::Class => V4L2_CTRL_FLAG_READ_ONLY | V4L2_CTRL_FLAG_WRITE_ONLY,
-            Kind::Menu { .. } => 0,
-            Kind::Compound { .. } | Kind::U32 { .. } => V4L2_CTRL_FLAG_HAS_PAYLOAD,
-        };
-        if self.config.dynamic_array.is_some() {
-            flags |= V4L2_CTRL_FLAG_DYNAMIC_ARRAY | V4L2_CTRL_FLAG_HAS_PAYLOAD;
-        }
-        flags
-    }
-
-    fn query(&self, q: &mut v4l2_query_ext_ctrl) {
-        *q = v4l2_query_ext_ctrl { id: self.def.id, ..Default::default() };
-        set_cchars(&mut q.name, self.def.name);
-        q.flags = self.flags();
-        q.elem_size = self.elem_size();
-        q.elems = match &self.value {
-            Value::Payload { elems, .. } => *elems,
-            _ => 1,
-        };
-        if let Some(max) = self.config.dynamic_array {
-            q.nr_of_dims = 1;
-            q.dims[0] = max;
-        }
-        match self.def.kind {
-            Kind::Class => q.type_ = V4L2_CTRL_TYPE_CTRL_CLASS,
-            Kind::Menu { max, default } => {
-                q.type_ = V4L2_CTRL_TYPE_MENU;
-                (q.maximum, q.step, q.default_value) = (max, 1, default);
-            }
-            Kind::Compound { ctrl_type, .. } => q.type_ = ctrl_type,
-            Kind::U32 { min, max, step } => {
-                q.type_ = V4L2_CTRL_TYPE_U32;
-                (q.minimum, q.maximum, q.step) = (min, max, step);
-            }
-        }
-    }
-}
-
-/// The controls of one file handle (`struct v4l2_ctrl_handler`), sorted by id.
-pub struct Handler {
-    pub controls: Vec<Control>,
-}
-
-/// Writes a payload to the memory a `v4l2_ext_control` points at (the edge owns pointers).
-pub trait PayloadSink {
-    fn write(&mut self, ctrl: &v4l2_ext_control, bytes: &[u8]) -> Result;
-}
-
-impl Handler {
-    /// A handler with `configs` and, as the core adds them, the class control of their class.
-    pub fn new(configs: &[Config]) -> Result<Self> {
-        let mut controls = Vec::new();
-        let mut ids: Vec<Config> = configs.to_vec();
-        ids.push(Config::std(V4L2_CID_CODEC_STATELESS_CLASS));
-        ids.sort_by_key(|c| c.id);
-        for config in ids {
-            let def = definition(config.id).ok_or(Errno::EINVAL)?;
-            let mut control = Control { def, config, value: Value::None };
-            control.value = control.default_value();
-            controls.push(control);
-        }
-        Ok(Handler { controls })
-    }
-
-    fn find(&self, id: u32) -> Option<&Control> {
-        self.controls.iter().find(|c| c.def.id == id)
-    }
-
-    /// VIDIOC_QUERY_EXT_CTRL, including the NEXT_CTRL / NEXT_COMPOUND walk.
-    pub fn query_ext_ctrl(&self, q: &mut v4l2_query_ext_ctrl) -> Result {
-        let id = q.id & V4L2_CTRL_ID_MASK;
-        let next = q.id & (V4L2_CTRL_FLAG_NEXT_CTRL | V4L2_CTRL_FLAG_NEXT_COMPOUND);
-        let control = if next == 0 {
-            self.find(id)
-        } else {
-            let compound_wanted = next & V4L2_CTRL_FLAG_NEXT_COMPOUND != 0;
-            let simple_wanted = next & V4L2_CTRL_FLAG_NEXT_CTRL != 0;
-            self.controls.iter().find(|c| {
-                let compound = c.flags() & V4L2_CTRL_FLAG_HAS_PAYLOAD != 0;
-                c.def.id > id && ((compound && compound_wanted) || (!compound && simple_wanted))
-            })
-        };
-        control.ok_or(Errno::EINVAL)?.query(q);
-        Ok(())
-    }
-
-    /// VIDIOC_G_EXT_CTRLS for the current or default values.
-    pub fn g_ext_ctrls(
-        &self,
-        which: u32,
-        error_idx: &mut u32,
-        items: &mut [v4l2_ext_control],
-        sink: &mut dyn PayloadSink,
-    ) -> Result {
-        if which != V4L2_CTRL_WHICH_CUR_VAL && which != V4L2_CTRL_WHICH_DEF_VAL {
-            // Request values need requests; a control class must match every id.
-            if which == V4L2_CTRL_WHICH_REQUEST_VAL || items.iter().any(|c| c.id & 0x0fff_0000 != which) {
-                return Err(Errno::EINVAL);
-            }
-        }
-        for (i, item) in items.iter_mut().enumerate() {
-            // CAST: the caller's count is a u32.
-            *error_idx = i as u32;
-            let control = self.find(item.id).ok_or(Errno::EINVAL)?;
-            if control.flags() & V4L2_CTRL_FLAG_WRITE_ONLY != 0 {
-                return Err(Errno::EACCES);
-            }
-            let value =
-                if which == V4L2_CTRL_WHICH_DEF_VAL { control.default_value() } else { control.value_copy() };
-            match value {
-                // CAST: menu values are 32-bit; the core writes only `value` for them.
-                Value::Int(v) => item.__bindgen_anon_1.value = v as i32,
-                Value::Payload { bytes, .. } => {
-                    // CAST: payloads are far below 4 GiB.
-                    let needed = bytes.len() as u32;
-                    if item.size < needed {
-                        item.size = needed;
-                        return Err(Errno::ENOSPC);
-                    }
-                    item.size = needed;
-                    sink.write(item, &bytes)?;
-                }
-                Value::None => return Err(Errno::EACCES),
-            }
-        }
-        // CAST: as above.
-        *error_idx = items.len() as u32;
-        Ok(())
-    }
-}
-
-impl Control {
-    fn value_copy(&self) -> Value {
-        match &self.value {
-            Value::Int(v) => Value::Int(*v),
-            Value::Payload { bytes, elems } => Value::Payload { bytes: bytes.clone(), elems: *elems },
-            Value::None => Value::None,
-        }
-    }
 }
