@@ -3,9 +3,7 @@ V4L2 documentation and visl-behaviour §6 (tests/guest/device_api.py runs in the
 
 from __future__ import annotations
 
-import json
-import sys
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,14 +14,8 @@ pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture(scope="module")
-def seen() -> dict[str, Any]:
-    from conform.kernel import run_in_guest
-
-    script = Path(__file__).parent / "guest" / "device_api.py"
-    run = run_in_guest([sys.executable, str(script)], timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert not run.oops, run.console[-3000:]
-    result: dict[str, Any] = json.loads(run.stdout)
+def seen(guest_json: Callable[..., Any]) -> dict[str, Any]:
+    result: dict[str, Any] = guest_json("device_api.py", timeout=300)
     return result
 
 
