@@ -56,17 +56,39 @@ pub extern "C" fn vdev_close(fd: c_int) -> c_int {
     })
 }
 
-/// Borrow the ioctl argument as the struct its number names.
+/// The argument of one ioctl call.
 ///
-/// # Safety
+/// # Invariants
 ///
-/// `arg` must be NULL or point to a writable `T`, as the ioctl's number promises.
-unsafe fn argument<'a, T>(arg: *mut c_void) -> Result<&'a mut T> {
-    if arg.is_null() || arg.align_offset(core::mem::align_of::<T>()) != 0 {
-        return Err(Errno::EFAULT);
+/// `ptr` is NULL or points to `size` writable bytes, `size` being the argument size the
+/// request number encodes.
+struct UserArg {
+    ptr: *mut c_void,
+    size: usize,
+}
+
+impl UserArg {
+    /// # Safety
+    ///
+    /// `ptr` must be NULL or point to as many writable bytes as `request` encodes.
+    unsafe fn new(ptr: *mut c_void, request: u32) -> Self {
+        // INVARIANT: the size field of the request number, as the caller promised.
+        UserArg { ptr, size: ((request >> 16) & 0x3fff) as usize }
     }
-    // SAFETY: non-null and aligned; the caller promises it points to a writable T.
-    Ok(unsafe { &mut *arg.cast::<T>() })
+
+    /// The argument as the struct the request names; the sizes must agree.
+    fn get<T>(&mut self) -> Result<&mut T> {
+        if core::mem::size_of::<T>() != self.size {
+            return Err(Errno::ENOTTY);
+        }
+        if self.ptr.is_null() || self.ptr.align_offset(core::mem::align_of::<T>()) != 0 {
+            return Err(Errno::EFAULT);
+        }
+        // SAFETY: by the type invariant `ptr` points to `size` writable bytes, which is
+        // size_of::<T>() (checked above), aligned (checked above); UAPI structs accept any
+        // bit pattern; `&mut self` keeps the borrow unique.
+        Ok(unsafe { &mut *self.ptr.cast::<T>() })
+    }
 }
 
 /// # Safety
@@ -81,22 +103,22 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
         let file = dev.files.get_mut(&fd).ok_or(Errno::EBADF)?;
         // CAST: ioctl numbers are 32-bit; larger values match nothing below.
         let request = request as u32;
+        // SAFETY: the caller promises `arg` points to the size the number encodes.
+        let mut arg = unsafe { UserArg::new(arg, request) };
         let ctx = match file {
             File::Video(ctx) => ctx,
-            // SAFETY: the caller promises `arg` points to what the number encodes.
-            File::Media => return unsafe { media_ioctl(&dev.graph, request, arg) }.map(|()| 0),
+            File::Media => return media_ioctl(&dev.graph, request, arg).map(|()| 0),
         };
-        // SAFETY (each arm): the caller promises `arg` points to the struct the number encodes.
         let ioctl = match request {
-            VIDIOC_QUERYCAP => Ioctl::QueryCap(unsafe { argument::<v4l2_capability>(arg) }?),
-            VIDIOC_ENUM_FMT => Ioctl::EnumFmt(unsafe { argument::<v4l2_fmtdesc>(arg) }?),
-            VIDIOC_G_FMT => Ioctl::GFmt(unsafe { argument::<v4l2_format>(arg) }?),
-            VIDIOC_S_FMT => Ioctl::SFmt(unsafe { argument::<v4l2_format>(arg) }?),
-            VIDIOC_TRY_FMT => Ioctl::TryFmt(unsafe { argument::<v4l2_format>(arg) }?),
-            VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(unsafe { argument::<v4l2_frmsizeenum>(arg) }?),
-            VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(unsafe { argument::<v4l2_query_ext_ctrl>(arg) }?),
+            VIDIOC_QUERYCAP => Ioctl::QueryCap(arg.get::<v4l2_capability>()?),
+            VIDIOC_ENUM_FMT => Ioctl::EnumFmt(arg.get::<v4l2_fmtdesc>()?),
+            VIDIOC_G_FMT => Ioctl::GFmt(arg.get::<v4l2_format>()?),
+            VIDIOC_S_FMT => Ioctl::SFmt(arg.get::<v4l2_format>()?),
+            VIDIOC_TRY_FMT => Ioctl::TryFmt(arg.get::<v4l2_format>()?),
+            VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(arg.get::<v4l2_frmsizeenum>()?),
+            VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(arg.get::<v4l2_query_ext_ctrl>()?),
             VIDIOC_G_EXT_CTRLS | VIDIOC_S_EXT_CTRLS | VIDIOC_TRY_EXT_CTRLS => {
-                let header = unsafe { argument::<v4l2_ext_controls>(arg) }?;
+                let header = arg.get::<v4l2_ext_controls>()?;
                 // SAFETY: the UAPI contract: `controls` points to `count` entries.
                 let items = unsafe { user_array(header.controls, header.count) }?;
                 let ext = ExtCtrls { header, items, io: &mut UserPayloads };
@@ -202,22 +224,17 @@ impl TopologySink for UserArrays {
 }
 
 /// ioctls on the media node.
-///
-/// # Safety
-///
-/// `arg` must be NULL or point to memory of the size encoded in `request`, and the
-/// topology's array pointers to arrays as long as its counts say.
-unsafe fn media_ioctl(graph: &Graph, request: u32, arg: *mut c_void) -> Result {
+fn media_ioctl(graph: &Graph, request: u32, mut arg: UserArg) -> Result {
     match request {
         MEDIA_IOC_DEVICE_INFO => {
             // SAFETY: the caller promises a media_device_info.
-            let out = unsafe { argument::<media_device_info>(arg) }?;
+            let out = arg.get::<media_device_info>()?;
             device_info(&MediaInfo { driver: "visl", model: "visl", bus_info: "platform:visl" }, out);
             Ok(())
         }
         MEDIA_IOC_G_TOPOLOGY => {
             // SAFETY: the caller promises a media_v2_topology.
-            let topo = unsafe { argument::<media_v2_topology>(arg) }?;
+            let topo = arg.get::<media_v2_topology>()?;
             let mut sink = UserArrays(*topo);
             get_topology(graph, topo, &mut sink)
         }
