@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--driver",
-        default="c-visl",
+        default="rust-visl",
         help=f"driver to probe ({', '.join(driver_names())}); "
         "kernel:/dev/videoN for any node (default: %(default)s)",
     )
