@@ -24,6 +24,7 @@ impl Errno {
     pub const ENOSPC: Errno = Errno(28);
     pub const ERANGE: Errno = Errno(34);
     pub const EIO: Errno = Errno(5);
+    pub const ENOBUFS: Errno = Errno(105);
 
     /// The negative value a syscall-shaped function returns.
     pub const fn to_neg(self) -> i32 {

@@ -6,11 +6,11 @@
 use core::mem::size_of;
 
 use uapi::{
-    v4l2_capability, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
-    V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_CAP_DEVICE_CAPS, V4L2_CAP_EXT_PIX_FORMAT, V4L2_COLORSPACE_DCI_P3,
-    V4L2_COLORSPACE_DEFAULT, V4L2_COLORSPACE_SMPTE170M, V4L2_HSV_ENC_180, V4L2_HSV_ENC_256,
-    V4L2_QUANTIZATION_FULL_RANGE, V4L2_QUANTIZATION_LIM_RANGE, V4L2_XFER_FUNC_709, V4L2_XFER_FUNC_SMPTE2084,
-    V4L2_YCBCR_ENC_601, V4L2_YCBCR_ENC_SMPTE240M,
+    v4l2_capability, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, V4L2_BUF_CAP_SUPPORTS_REMOVE_BUFS,
+    V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_CAP_DEVICE_CAPS,
+    V4L2_CAP_EXT_PIX_FORMAT, V4L2_COLORSPACE_DCI_P3, V4L2_COLORSPACE_DEFAULT, V4L2_COLORSPACE_SMPTE170M,
+    V4L2_HSV_ENC_180, V4L2_HSV_ENC_256, V4L2_QUANTIZATION_FULL_RANGE, V4L2_QUANTIZATION_LIM_RANGE,
+    V4L2_XFER_FUNC_709, V4L2_XFER_FUNC_SMPTE2084, V4L2_YCBCR_ENC_601, V4L2_YCBCR_ENC_SMPTE240M,
 };
 
 use crate::ctrls::PayloadIo;
@@ -33,6 +33,12 @@ pub const VIDIOC_S_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 5, size_of::<v4l2_
 pub const VIDIOC_TRY_FMT: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 64, size_of::<v4l2_format>());
 pub const VIDIOC_ENUM_FRAMESIZES: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 74, size_of::<v4l2_frmsizeenum>());
 
+pub const VIDIOC_REQBUFS: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 8, size_of::<uapi::v4l2_requestbuffers>());
+pub const VIDIOC_QUERYBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 9, size_of::<uapi::v4l2_buffer>());
+pub const VIDIOC_CREATE_BUFS: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'V', 92, size_of::<uapi::v4l2_create_buffers>());
+pub const VIDIOC_REMOVE_BUFS: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'V', 104, size_of::<uapi::v4l2_remove_buffers>());
 pub const VIDIOC_G_EXT_CTRLS: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 71, size_of::<uapi::v4l2_ext_controls>());
 pub const VIDIOC_QUERY_EXT_CTRL: u32 =
     ioc(IOC_READ | IOC_WRITE, b'V', 103, size_of::<uapi::v4l2_query_ext_ctrl>());
@@ -64,6 +70,11 @@ pub enum Ioctl<'a> {
     TryFmt(&'a mut v4l2_format),
     EnumFramesizes(&'a mut v4l2_frmsizeenum),
     QueryExtCtrl(&'a mut uapi::v4l2_query_ext_ctrl),
+    ReqBufs(&'a mut uapi::v4l2_requestbuffers),
+    CreateBufs(&'a mut uapi::v4l2_create_buffers),
+    /// QUERYBUF with the planes array userspace passed (already copied in, as the core does).
+    QueryBuf(&'a mut uapi::v4l2_buffer, &'a mut [uapi::v4l2_plane]),
+    RemoveBufs(&'a mut uapi::v4l2_remove_buffers),
     /// G/S/TRY_EXT_CTRLS: the header, its control array, and the user payload memory.
     GExtCtrls(ExtCtrls<'a>),
     SExtCtrls(ExtCtrls<'a>),
@@ -78,6 +89,15 @@ enum IoctlKind {
 
 fn is_m2m_mplane(buf_type: u32) -> bool {
     buf_type == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE || buf_type == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE
+}
+
+/// check_fmt: the buffer type must be one this node has.
+fn check_type(buf_type: u32) -> Result {
+    if is_m2m_mplane(buf_type) {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
+    }
 }
 
 /// Zero what follows the fields userspace may set, as the core's CLEAR_AFTER_FIELD does.
@@ -178,6 +198,38 @@ pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> R
         Ioctl::EnumFramesizes(fs) => {
             fs.reserved.fill(0);
             ops.enum_framesizes(file, fs)
+        }
+        Ioctl::ReqBufs(req) => {
+            check_type(req.type_)?;
+            req.reserved = Default::default();
+            req.capabilities = V4L2_BUF_CAP_SUPPORTS_REMOVE_BUFS;
+            let plan = ops.queue_setup(file, req.type_, None);
+            ops.queue(file, req.type_).ok_or(Errno::ENOTTY)?.reqbufs(req, || plan)
+        }
+        Ioctl::CreateBufs(create) => {
+            let buf_type = create.format.type_;
+            check_type(buf_type)?;
+            create.max_num_buffers = 0;
+            create.reserved = Default::default();
+            create.capabilities = V4L2_BUF_CAP_SUPPORTS_REMOVE_BUFS;
+            // SAFETY: the type was checked to be multi-planar, whose union member is pix_mp.
+            let pix = unsafe { create.format.fmt.pix_mp };
+            let planes = pix.plane_fmt;
+            let requested: [u32; 8] = core::array::from_fn(|i| planes[i].sizeimage);
+            let count = usize::from(pix.num_planes).min(requested.len());
+            let plan = ops.queue_setup(file, buf_type, Some(&requested[..count]));
+            ops.queue(file, buf_type).ok_or(Errno::ENOTTY)?.create_bufs(create, |_| plan)
+        }
+        Ioctl::QueryBuf(b, planes) => {
+            check_type(b.type_)?;
+            ops.queue(file, b.type_).ok_or(Errno::ENOTTY)?.querybuf(b, planes)
+        }
+        Ioctl::RemoveBufs(remove) => {
+            let queue = ops.queue(file, remove.type_).ok_or(Errno::ENOTTY)?;
+            if queue.buf_type != remove.type_ {
+                return Err(Errno::EINVAL);
+            }
+            queue.remove_bufs(remove.index, remove.count)
         }
         Ioctl::QueryExtCtrl(q) => ops.ctrl_handler(file).ok_or(Errno::ENOTTY)?.query_ext_ctrl(q),
         Ioctl::GExtCtrls(ExtCtrls { header, items, io }) => {

@@ -4,6 +4,7 @@ use uapi::{v4l2_format, v4l2_frmsizeenum};
 
 use crate::ctrls::Handler;
 use crate::error::{Errno, Result};
+use crate::vb2::{PlaneSizes, Queue};
 
 /// Identity a driver reports through QUERYCAP.
 pub struct DeviceInfo {
@@ -31,6 +32,22 @@ pub trait IoctlOps {
 
     /// The same handler, for the ioctls that change values.
     fn ctrl_handler_mut<'a>(&self, _file: &'a mut Self::File) -> Option<&'a mut Handler> {
+        None
+    }
+
+    /// vb2_ops.queue_setup: the planes of each buffer of `buf_type`; `requested` carries
+    /// CREATE_BUFS's sizes, which the driver accepts or refuses.
+    fn queue_setup(
+        &self,
+        _file: &Self::File,
+        _buf_type: u32,
+        _requested: Option<&[u32]>,
+    ) -> Result<PlaneSizes> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// The file handle's queue of `buf_type` (its m2m context's OUTPUT or CAPTURE queue).
+    fn queue<'a>(&self, _file: &'a mut Self::File, _buf_type: u32) -> Option<&'a mut Queue> {
         None
     }
 

@@ -8,14 +8,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use uapi::{
     media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
-    v4l2_capability, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum,
-    v4l2_query_ext_ctrl,
+    v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc,
+    v4l2_format, v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_remove_buffers, v4l2_requestbuffers,
+    V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{
-    dispatch, ExtCtrls, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_ENUM_FMT,
-    VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT, VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL,
-    VIDIOC_S_EXT_CTRLS, VIDIOC_S_FMT, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
+    dispatch, ExtCtrls, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_CREATE_BUFS,
+    VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT, VIDIOC_QUERYBUF,
+    VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL, VIDIOC_REMOVE_BUFS, VIDIOC_REQBUFS, VIDIOC_S_EXT_CTRLS,
+    VIDIOC_S_FMT, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
 };
 use v4l2::media::{device_info, get_topology, Graph, MediaInfo, TopologySink};
 use v4l2::{Errno, Result};
@@ -117,6 +119,16 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
             VIDIOC_TRY_FMT => Ioctl::TryFmt(arg.get::<v4l2_format>()?),
             VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(arg.get::<v4l2_frmsizeenum>()?),
             VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(arg.get::<v4l2_query_ext_ctrl>()?),
+            VIDIOC_REQBUFS => Ioctl::ReqBufs(arg.get::<v4l2_requestbuffers>()?),
+            VIDIOC_CREATE_BUFS => Ioctl::CreateBufs(arg.get::<v4l2_create_buffers>()?),
+            VIDIOC_REMOVE_BUFS => Ioctl::RemoveBufs(arg.get::<v4l2_remove_buffers>()?),
+            VIDIOC_QUERYBUF => {
+                let b = arg.get::<v4l2_buffer>()?;
+                // SAFETY: the UAPI contract: a multi-planar buffer's `m.planes` points to
+                // `length` entries.
+                let planes = unsafe { user_planes(b) }?;
+                return dispatch(driver, ctx, Ioctl::QueryBuf(b, planes)).map(|()| 0);
+            }
             VIDIOC_G_EXT_CTRLS | VIDIOC_S_EXT_CTRLS | VIDIOC_TRY_EXT_CTRLS => {
                 let header = arg.get::<v4l2_ext_controls>()?;
                 // SAFETY: the UAPI contract: `controls` points to `count` entries.
@@ -156,6 +168,32 @@ unsafe fn user_array<'a>(ptr: *mut v4l2_ext_control, count: u32) -> Result<&'a m
     }
     // SAFETY: non-null, aligned; the caller promises `count` entries.
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr, count as usize) })
+}
+
+/// Borrow the planes array of a multi-planar buffer, as video_usercopy copies it in.
+///
+/// # Safety
+///
+/// For a multi-planar type, `b.m.planes` must be NULL or point to `b.length` entries.
+unsafe fn user_planes<'a>(b: &v4l2_buffer) -> Result<&'a mut [v4l2_plane]> {
+    if b.type_ != V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE && b.type_ != V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE {
+        return Ok(&mut []);
+    }
+    // CAST: u32 to usize.
+    let length = b.length as usize;
+    if length > VIDEO_MAX_PLANES as usize {
+        return Err(Errno::EINVAL);
+    }
+    if length == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: `planes` is the union member of multi-planar buffers.
+    let ptr = unsafe { b.m.planes };
+    if ptr.is_null() || ptr.align_offset(core::mem::align_of::<v4l2_plane>()) != 0 {
+        return Err(Errno::EFAULT);
+    }
+    // SAFETY: non-null, aligned; the caller promises `length` entries.
+    Ok(unsafe { core::slice::from_raw_parts_mut(ptr, length) })
 }
 
 /// Writes control payloads through the pointers userspace put in each entry.
@@ -242,21 +280,44 @@ fn media_ioctl(graph: &Graph, request: u32, mut arg: UserArg) -> Result {
     }
 }
 
-/// Buffers do not exist yet in rust-visl, so there is nothing to map.
+const PROT_WRITE: c_int = 2;
+
+/// # Safety
+///
+/// `addr` must be NULL or point to writable room for one pointer.
 #[no_mangle]
-pub extern "C" fn vdev_mmap(
-    _fd: c_int,
-    _offset: i64,
-    _length: usize,
-    _prot: c_int,
-    _addr: *mut *mut c_void,
+pub unsafe extern "C" fn vdev_mmap(
+    fd: c_int,
+    offset: i64,
+    length: usize,
+    prot: c_int,
+    addr: *mut *mut c_void,
 ) -> c_int {
-    Errno::EINVAL.to_neg()
+    guarded(|| {
+        if addr.is_null() {
+            return Err(Errno::EFAULT);
+        }
+        // CAST: offsets are the 32-bit cookies QUERYBUF hands out; others match nothing.
+        let offset = u32::try_from(offset).map_err(|_| Errno::EINVAL)?;
+        if length == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let mut guard = instance();
+        let dev = guard.as_mut().ok_or(Errno::ENODEV)?;
+        let id = dev.map(fd, offset, length, prot & PROT_WRITE != 0)?;
+        // SAFETY: checked non-null; the caller promises room for one pointer.
+        unsafe { *addr = id.cast() };
+        Ok(0)
+    })
 }
 
 #[no_mangle]
-pub extern "C" fn vdev_munmap(_addr: *mut c_void, _length: usize) -> c_int {
-    Errno::EINVAL.to_neg()
+pub extern "C" fn vdev_munmap(addr: *mut c_void, _length: usize) -> c_int {
+    guarded(|| {
+        let mut guard = instance();
+        guard.as_mut().ok_or(Errno::ENODEV)?.unmap(addr as usize)?;
+        Ok(0)
+    })
 }
 
 /// # Safety

@@ -2,6 +2,7 @@
 
 use uapi::*;
 use v4l2::ctrls::{Config, Handler};
+use v4l2::vb2::Queue;
 use v4l2::DeviceInfo;
 
 use crate::video::{default_capture_format, default_output_format};
@@ -26,7 +27,15 @@ impl Visl {
         // The list holds only standard stateless ids, each with a definition, so building
         // the handler cannot fail.
         let handler = Handler::new(&CONTROLS).expect("every visl control has a standard definition");
-        Context { coded: default_output_format(), decoded: default_capture_format(), handler }
+        Context {
+            coded: default_output_format(),
+            decoded: default_capture_format(),
+            handler,
+            // OUTPUT takes requests and may hold CAPTURE buffers across slices; m2m reports
+            // CAPTURE offsets above DST_QUEUE_OFF_BASE.
+            output: Queue::new(V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, true, true, 0),
+            capture: Queue::new(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, false, false, DST_QUEUE_OFF_BASE),
+        }
     }
 }
 
@@ -66,4 +75,29 @@ pub struct Context {
     pub(crate) coded: v4l2_pix_format_mplane,
     pub(crate) decoded: v4l2_pix_format_mplane,
     pub(crate) handler: Handler,
+    pub(crate) output: Queue,
+    pub(crate) capture: Queue,
+}
+
+/// v4l2-mem2mem tells CAPTURE mmap offsets from OUTPUT ones by this bit.
+pub const DST_QUEUE_OFF_BASE: u32 = 1 << 30;
+
+impl Context {
+    /// The queue an mmap offset cookie belongs to, and the offset within it.
+    pub fn queue_for_offset(&mut self, offset: u32) -> (&mut Queue, u32) {
+        if offset >= DST_QUEUE_OFF_BASE {
+            (&mut self.capture, offset - DST_QUEUE_OFF_BASE)
+        } else {
+            (&mut self.output, offset)
+        }
+    }
+
+    /// The queue of `buf_type`, as v4l2_m2m_get_vq picks it (OUTPUT types or CAPTURE).
+    pub fn queue_mut(&mut self, buf_type: u32) -> &mut Queue {
+        if buf_type == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE || buf_type == V4L2_BUF_TYPE_VIDEO_OUTPUT {
+            &mut self.output
+        } else {
+            &mut self.capture
+        }
+    }
 }

@@ -6,6 +6,8 @@
 //! are used, so the files can move into a kernel module later.
 #![no_std]
 
+extern crate alloc;
+
 pub mod core;
 pub mod video;
 

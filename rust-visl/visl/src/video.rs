@@ -13,6 +13,7 @@ use v4l2::format::{
     V4L2_PIX_FMT_MPEG2_SLICE, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_VP8_FRAME, V4L2_PIX_FMT_VP9_FRAME,
     V4L2_PIX_FMT_YUV420,
 };
+use v4l2::vb2::{PlaneSizes, Queue};
 use v4l2::{DeviceInfo, Errno, IoctlOps, Result};
 
 use crate::core::{Context, Visl};
@@ -143,6 +144,22 @@ impl IoctlOps for Visl {
         Visl::device_info()
     }
 
+    fn queue_setup(&self, file: &Context, buf_type: u32, requested: Option<&[u32]>) -> Result<PlaneSizes> {
+        let format = if buf_type == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE { &file.coded } else { &file.decoded };
+        let planes = format.plane_fmt;
+        let sizeimage = planes[0].sizeimage;
+        match requested {
+            // CREATE_BUFS: one plane, at least as large as the format needs.
+            Some(sizes) if sizes.len() != 1 || sizes[0] < sizeimage => Err(Errno::EINVAL),
+            Some(sizes) => Ok(PlaneSizes { sizes: sizes.to_vec() }),
+            None => Ok(PlaneSizes { sizes: alloc::vec![sizeimage] }),
+        }
+    }
+
+    fn queue<'a>(&self, file: &'a mut Context, buf_type: u32) -> Option<&'a mut Queue> {
+        Some(file.queue_mut(buf_type))
+    }
+
     fn ctrl_handler<'a>(&self, file: &'a Context) -> Option<&'a Handler> {
         Some(&file.handler)
     }
@@ -174,6 +191,10 @@ impl IoctlOps for Visl {
     }
 
     fn s_fmt(&self, file: &mut Context, fmt: &mut v4l2_format) -> Result {
+        // Quirk kept from upstream: only CAPTURE buffers block a new coded format.
+        if fmt.type_ == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE && file.capture.num_buffers() > 0 {
+            return Err(Errno::EBUSY);
+        }
         self.try_fmt(file, fmt)?;
         let pix = *pix_mp(fmt);
         if fmt.type_ == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE {
