@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
 
+from conform.device.node import OpenFile
 from conform.device.request import Request
 from conform.device.video import cstr
 from conform.transport import O_RDWR, Transport
@@ -68,22 +68,10 @@ class Topology:
     links: tuple[Link, ...]
 
 
-class MediaDevice:
+class MediaDevice(OpenFile):
     def __init__(self, transport: Transport, path: str) -> None:
-        self.transport = transport
+        super().__init__(transport, transport.open(path, O_RDWR))
         self.path = path
-        self.fd = transport.open(path, O_RDWR)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            self.transport.close(fd)
-
-    def __enter__(self) -> MediaDevice:
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
 
     def info(self) -> MediaInfo:
         raw = ffi.new("struct media_device_info *")

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
+from conform.device.node import OpenFile
 from conform.device.queue import DeviceTimeout
-from conform.transport import POLLPRI, Transport
+from conform.transport import POLLPRI
 from conform.uapi import C
 
 
-class Request:
+class Request(OpenFile):
     """An allocated request; close it (or use ``with``) to give the fd back."""
-
-    def __init__(self, transport: Transport, fd: int) -> None:
-        self.transport = transport
-        self.fd = fd
 
     def queue(self) -> None:
         self.transport.ioctl(self.fd, C.MEDIA_REQUEST_IOC_QUEUE)
@@ -26,14 +21,3 @@ class Request:
         """Block until the request completes (POLLPRI), or raise DeviceTimeout."""
         if not self.transport.poll([(self.fd, POLLPRI)], int(timeout * 1000)):
             raise DeviceTimeout(f"request fd {self.fd}: not completed within {timeout:g} s")
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            self.transport.close(fd)
-
-    def __enter__(self) -> Request:
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()

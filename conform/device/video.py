@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import errno
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from conform.device.format import FormatDescription, FrameSizes, PixFormatMplane
+from conform.device.node import OpenFile
 from conform.transport import O_RDWR, Transport, TransportError
 from conform.uapi import C, ffi
 
@@ -38,7 +40,7 @@ class Capability:
         return version_text(self.version)
 
 
-class VideoDevice:
+class VideoDevice(OpenFile):
     """One open file handle on a V4L2 video node, over any transport.
 
     Each open is its own decoding context for a mem2mem driver, so two ``VideoDevice``
@@ -46,20 +48,8 @@ class VideoDevice:
     """
 
     def __init__(self, transport: Transport, path: str, flags: int = O_RDWR) -> None:
-        self.transport = transport
+        super().__init__(transport, transport.open(path, flags))
         self.path = path
-        self.fd = transport.open(path, flags)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            fd, self.fd = self.fd, -1
-            self.transport.close(fd)
-
-    def __enter__(self) -> VideoDevice:
-        return self
-
-    def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
-        self.close()
 
     def ioctl(self, request: int, arg: Any = None) -> int:
         return self.transport.ioctl(self.fd, request, arg)
@@ -72,21 +62,34 @@ class VideoDevice:
             cap.version, cap.capabilities, cap.device_caps,
         )  # fmt: skip
 
-    def enum_fmt(self, buf_type: int) -> list[FormatDescription]:
-        found: list[FormatDescription] = []
-        desc = ffi.new("struct v4l2_fmtdesc *")
-        while True:
-            ffi.memmove(desc, bytes(ffi.sizeof(desc[0])), ffi.sizeof(desc[0]))
-            desc.index, desc.type = len(found), buf_type
+    def _enumerate(
+        self, request: int, ctype: str, fill: Callable[[Any, int], None], *, may_be_empty: bool
+    ) -> Iterator[Any]:
+        """Index 0, 1, ... of an ENUM ioctl until the driver answers EINVAL.
+
+        An EINVAL at index 0 ends an empty list when ``may_be_empty``, else it is raised
+        (ENUM_FRAMESIZES says so for a format it does not know).
+        """
+        arg = ffi.new(ctype)
+        for index in itertools.count():
+            ffi.memmove(arg, bytes(ffi.sizeof(arg[0])), ffi.sizeof(arg[0]))
+            fill(arg, index)
             try:
-                self.ioctl(C.VIDIOC_ENUM_FMT, desc)
+                self.ioctl(request, arg)
             except TransportError as exc:
-                if exc.errno == errno.EINVAL:  # ends the enumeration
-                    return found
+                if exc.errno == errno.EINVAL and (index > 0 or may_be_empty):
+                    return
                 raise
-            found.append(
-                FormatDescription(desc.index, desc.type, desc.flags, cstr(desc.description), desc.pixelformat)
-            )
+            yield arg
+
+    def enum_fmt(self, buf_type: int) -> list[FormatDescription]:
+        def fill(desc: Any, index: int) -> None:
+            desc.index, desc.type = index, buf_type
+
+        return [
+            FormatDescription(desc.index, desc.type, desc.flags, cstr(desc.description), desc.pixelformat)
+            for desc in self._enumerate(C.VIDIOC_ENUM_FMT, "struct v4l2_fmtdesc *", fill, may_be_empty=True)
+        ]
 
     def g_fmt(self, buf_type: int) -> PixFormatMplane:
         fmt = ffi.new("struct v4l2_format *")
@@ -105,20 +108,19 @@ class VideoDevice:
         return PixFormatMplane.from_struct(raw.fmt.pix_mp)
 
     def enum_framesizes(self, pixelformat: int) -> list[FrameSizes]:
-        found: list[FrameSizes] = []
-        fs = ffi.new("struct v4l2_frmsizeenum *")
-        while True:
-            ffi.memmove(fs, bytes(ffi.sizeof(fs[0])), ffi.sizeof(fs[0]))
-            fs.index, fs.pixel_format = len(found), pixelformat
-            try:
-                self.ioctl(C.VIDIOC_ENUM_FRAMESIZES, fs)
-            except TransportError as exc:
-                if exc.errno == errno.EINVAL and found:
-                    return found
-                raise
+        """Discrete sizes, or the one stepwise/continuous range (EINVAL for an unknown format)."""
+
+        def fill(fs: Any, index: int) -> None:
+            fs.index, fs.pixel_format = index, pixelformat
+
+        found = []
+        for fs in self._enumerate(
+            C.VIDIOC_ENUM_FRAMESIZES, "struct v4l2_frmsizeenum *", fill, may_be_empty=False
+        ):
             found.append(FrameSizes.from_struct(fs))
             if fs.type != C.V4L2_FRMSIZE_TYPE_DISCRETE:
-                return found
+                break
+        return found
 
     def decoder_cmd(self, cmd: int, flags: int = 0, *, try_only: bool = False) -> int:
         """(TRY_)DECODER_CMD; returns the flags the driver left in the struct."""

@@ -46,17 +46,22 @@ class Declarations:
     typedefs: set[str]
 
 
-def preprocess(include_dirs: list[Path]) -> str:
+def _cpp(include_dirs: list[Path], mode: str) -> str:
+    """Run the C preprocessor over the three headers (``-P``: text, ``-dM``: macros only)."""
     with tempfile.TemporaryDirectory() as tmp:
         fake = Path(tmp, "fake")
         (fake / "sys").mkdir(parents=True)
         (fake / "sys" / "time.h").write_text(_FAKE_SYS_TIME)
         source = "".join(f"#include <{h}>\n" for h in TOP_HEADERS)
-        cmd = ["gcc", "-E", "-P", "-nostdinc", f"-I{fake}", *(f"-I{d}" for d in include_dirs), "-"]
+        cmd = ["gcc", "-E", mode, "-nostdinc", f"-I{fake}", *(f"-I{d}" for d in include_dirs), "-"]
         done = subprocess.run(cmd, input=source, capture_output=True, text=True)
-        if done.returncode:
-            raise UapiGenerationError(f"preprocessing the UAPI headers failed:\n{done.stderr}")
-        return done.stdout
+    if done.returncode:
+        raise UapiGenerationError(f"preprocessing the UAPI headers failed:\n{done.stderr}")
+    return done.stdout
+
+
+def preprocess(include_dirs: list[Path]) -> str:
+    return _cpp(include_dirs, "-P")
 
 
 def _mark_packed(text: str) -> str:
@@ -158,15 +163,8 @@ _DEFINE = re.compile(r"^#\s*define\s+(\w+)(\([^)]*\))?[ \t]*(.*)$", re.M)
 
 def macro_table(include_dirs: list[Path]) -> dict[str, tuple[list[str] | None, str]]:
     """All macros visible after including the headers: name -> (params or None, body)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        fake = Path(tmp, "fake")
-        (fake / "sys").mkdir(parents=True)
-        (fake / "sys" / "time.h").write_text(_FAKE_SYS_TIME)
-        source = "".join(f"#include <{h}>\n" for h in TOP_HEADERS)
-        cmd = ["gcc", "-E", "-dM", "-nostdinc", f"-I{fake}", *(f"-I{d}" for d in include_dirs), "-"]
-        done = subprocess.run(cmd, input=source, capture_output=True, text=True, check=True)
     table: dict[str, tuple[list[str] | None, str]] = {}
-    for name, params, body in _DEFINE.findall(done.stdout):
+    for name, params, body in _DEFINE.findall(_cpp(include_dirs, "-dM")):
         args = [p.strip() for p in params[1:-1].split(",") if p.strip()] if params else None
         table[name] = (args, body.strip())
     return table
