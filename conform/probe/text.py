@@ -7,7 +7,7 @@ from functools import cache
 from conform.device import ControlInfo
 from conform.device.video import version_text
 from conform.probe.describe import DeviceDescription
-from conform.uapi import C, fourcc_str
+from conform.uapi import C
 
 # Aliases and walk flags that would otherwise be printed beside the real names.
 _SKIP = {
@@ -131,6 +131,3 @@ def render(desc: DeviceDescription) -> str:
             link_flags = flag_names("MEDIA_LNK_FL_", k.flags)
             out.append(f"  link {k.id:#010x}: {k.source_id:#010x} -> {k.sink_id:#010x} {link_flags}")
     return "\n".join(out) + "\n"
-
-
-__all__ = ["enum_name", "flag_names", "fourcc_str", "render"]

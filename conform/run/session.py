@@ -107,8 +107,11 @@ class DecodeSession:
         self.capture.qbuf(done.index)
 
     def close(self) -> None:
-        for queue in (self.output, self.capture):
-            queue.streamoff()
-            queue.reqbufs(0)
-        self.media.close()
-        self.video.close()
+        """Stop both queues and free their buffers; the files close even if that fails."""
+        try:
+            for queue in (self.output, self.capture):
+                queue.streamoff()
+                queue.reqbufs(0)
+        finally:
+            self.media.close()
+            self.video.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno as errno_mod
 import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,10 +58,6 @@ class PollResult:
     revents: int
 
 
-IoctlObserver = Callable[[int, int, Any, int], None]
-"""Called after every ioctl with (fd, request, arg, result or -errno): the transcript hook."""
-
-
 class Transport(ABC):
     """open/close/ioctl/mmap/munmap/poll/read/write on one driver, real or embedded.
 
@@ -70,9 +66,6 @@ class Transport(ABC):
     """
 
     name: str
-
-    def __init__(self) -> None:
-        self.observers: list[IoctlObserver] = []
 
     @abstractmethod
     def open(self, path: str, flags: int = O_RDWR) -> int: ...
@@ -102,8 +95,6 @@ class Transport(ABC):
 
     def ioctl(self, fd: int, request: int, arg: Any = None) -> int:
         result = self._ioctl(fd, request, arg)
-        for observe in self.observers:
-            observe(fd, request, arg, result)
         if result < 0:
             from conform.uapi import ioctl_name
 

@@ -46,7 +46,6 @@ class EmbeddedTransport(Transport):
     name = "embedded"
 
     def __init__(self, library: Path) -> None:
-        super().__init__()
         if not library.is_file():
             raise EmbeddedLibraryError(f"driver library {library} does not exist")
         try:
