@@ -1,7 +1,7 @@
 """Runs inside the guest: one probe's cases on c-visl (kernel) and rust-visl (embedded),
 both from this one Python process; prints the two case lists as JSON.
 
-Usage: parity.py buffers|formats|hostile|describe
+Usage: parity.py buffers|describe|formats|hostile|params
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from conform.drivers import Nodes, resolve_driver
-from conform.probe import buffers, formats, hostile
+from conform.probe import buffers, formats, hostile, params
 from conform.probe.describe import describe
 
 
@@ -24,6 +24,7 @@ PROBES: dict[str, Callable[[Nodes], Iterable[tuple[str, Any]]]] = {
     "buffers": buffers.cases,
     "formats": formats.cases,
     "hostile": hostile.cases,
+    "params": params.cases,
     "describe": description,
 }
 

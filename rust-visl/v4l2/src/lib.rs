@@ -14,6 +14,7 @@ pub mod format;
 pub mod ioctl;
 pub mod media;
 pub mod ops;
+pub mod params;
 pub mod vb2;
 
 pub use error::{Errno, Result};

@@ -36,7 +36,7 @@ fn guarded(body: impl FnOnce() -> Result<c_int>) -> c_int {
 ///
 /// `path` must be NULL or point to a NUL-terminated string.
 #[no_mangle]
-pub unsafe extern "C" fn vdev_open(path: *const c_char, _flags: c_int) -> c_int {
+pub unsafe extern "C" fn vdev_open(path: *const c_char, flags: c_int) -> c_int {
     guarded(|| {
         if path.is_null() {
             return Err(Errno::EFAULT);
@@ -45,7 +45,7 @@ pub unsafe extern "C" fn vdev_open(path: *const c_char, _flags: c_int) -> c_int 
         let path = unsafe { CStr::from_ptr(path) }.to_str().map_err(|_| Errno::ENOENT)?;
         let mut guard = instance();
         let dev = guard.as_mut().ok_or(Errno::ENODEV)?;
-        dev.open(path)
+        dev.open(path, flags)
     })
 }
 
@@ -110,6 +110,7 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
         let ctx = match file {
             File::Video(ctx) => ctx,
             File::Media => return media_ioctl(&dev.graph, request, arg).map(|()| 0),
+            File::Param { .. } => return Err(Errno::ENOTTY),
         };
         let ioctl = match request {
             VIDIOC_QUERYCAP => Ioctl::QueryCap(arg.get::<v4l2_capability>()?),
@@ -328,14 +329,55 @@ pub unsafe extern "C" fn vdev_poll(_fds: *mut c_void, _nfds: c_ulong, _timeout_m
     Errno::EINVAL.to_neg()
 }
 
+/// # Safety
+///
+/// `buf` must be NULL or point to `count` writable bytes.
 #[no_mangle]
-pub extern "C" fn vdev_read(_fd: c_int, _buf: *mut c_void, _count: usize) -> isize {
-    Errno::EINVAL.to_neg() as isize
+pub unsafe extern "C" fn vdev_read(fd: c_int, buf: *mut c_void, count: usize) -> isize {
+    guarded_size(|| {
+        if buf.is_null() && count > 0 {
+            return Err(Errno::EFAULT);
+        }
+        let mut empty = [];
+        let dest = if count == 0 {
+            &mut empty[..]
+        } else {
+            // SAFETY: non-null; the caller promises `count` writable bytes.
+            unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), count) }
+        };
+        let mut guard = instance();
+        guard.as_mut().ok_or(Errno::ENODEV)?.read(fd, dest)
+    })
 }
 
+/// # Safety
+///
+/// `buf` must be NULL or point to `count` readable bytes.
 #[no_mangle]
-pub extern "C" fn vdev_write(_fd: c_int, _buf: *const c_void, _count: usize) -> isize {
-    Errno::EINVAL.to_neg() as isize
+pub unsafe extern "C" fn vdev_write(fd: c_int, buf: *const c_void, count: usize) -> isize {
+    guarded_size(|| {
+        if buf.is_null() && count > 0 {
+            return Err(Errno::EFAULT);
+        }
+        let data: &[u8] = if count == 0 {
+            &[]
+        } else {
+            // SAFETY: non-null; the caller promises `count` readable bytes.
+            unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) }
+        };
+        let mut guard = instance();
+        guard.as_mut().ok_or(Errno::ENODEV)?.write(fd, data)
+    })
+}
+
+/// [`guarded`] for the calls that return a byte count.
+fn guarded_size(body: impl FnOnce() -> Result<usize>) -> isize {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        // CAST: counts are bounded by the caller's buffer, which fits an isize.
+        Ok(Ok(n)) => n as isize,
+        Ok(Err(errno)) => errno.to_neg() as isize,
+        Err(_) => Errno::EIO.to_neg() as isize,
+    }
 }
 
 #[no_mangle]

@@ -4,16 +4,28 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
 use v4l2::media::Graph;
+use v4l2::params::Param;
 use v4l2::{Errno, Result};
 use visl::{Context, Visl};
 
 pub const VIDEO_PATH: &str = "/dev/video0";
 pub const MEDIA_PATH: &str = "/dev/media0";
+const PARAMS_DIR: &str = "/sys/module/visl/parameters/";
+const O_ACCMODE: i32 = 3;
+const O_RDONLY: i32 = 0;
+const O_WRONLY: i32 = 1;
 
 /// What a virtual fd refers to.
 pub enum File {
     Video(Box<Context>),
     Media,
+    /// A module parameter's sysfs file: which one, what the fd may do, and how far it was read.
+    Param {
+        index: usize,
+        readable: bool,
+        writable: bool,
+        offset: usize,
+    },
 }
 
 /// One probed driver and the files open on it.
@@ -23,6 +35,7 @@ pub enum File {
 /// Every key of `files` is a positive fd below `next_fd`, never reused while open.
 pub struct Instance {
     pub driver: Visl,
+    pub params: [Param; 8],
     pub graph: Graph,
     pub files: BTreeMap<i32, File>,
     /// Live mmap()s by address: the fd, the buffer type's offset cookie and the buffer id.
@@ -44,6 +57,7 @@ impl Instance {
         // the kernel's first video node is char device 81:0 and the graph names it so.
         Instance {
             driver: Visl,
+            params: visl::params::defaults(),
             graph: Graph::m2m_decoder("visl", (81, 0)),
             files: BTreeMap::new(),
             mappings: BTreeMap::new(),
@@ -52,11 +66,11 @@ impl Instance {
         }
     }
 
-    pub fn open(&mut self, path: &str) -> Result<i32> {
+    pub fn open(&mut self, path: &str, flags: i32) -> Result<i32> {
         let file = match path {
             VIDEO_PATH => File::Video(Box::new(self.driver.open())),
             MEDIA_PATH => File::Media,
-            _ => return Err(Errno::ENOENT),
+            _ => self.open_param(path, flags)?,
         };
         let fd = self.next_fd;
         // INVARIANT: fds only grow, so `fd` is not in use.
@@ -71,6 +85,55 @@ impl Instance {
             self.closed.insert(fd, file);
         }
         Ok(())
+    }
+
+    fn open_param(&self, path: &str, flags: i32) -> Result<File> {
+        let name = path.strip_prefix(PARAMS_DIR).ok_or(Errno::ENOENT)?;
+        let index = self.params.iter().position(|p| p.name == name).ok_or(Errno::ENOENT)?;
+        let access = flags & O_ACCMODE;
+        let writable = access != O_RDONLY;
+        // A 0444 parameter has no store method: opening it for writing is refused, even for root.
+        if writable && !self.params[index].writable {
+            return Err(Errno::EACCES);
+        }
+        Ok(File::Param { index, readable: access != O_WRONLY, writable, offset: 0 })
+    }
+
+    /// read() of a parameter file: its text once, then end of file.
+    pub fn read(&mut self, fd: i32, buf: &mut [u8]) -> Result<usize> {
+        let params = &self.params;
+        match self.files.get_mut(&fd).ok_or(Errno::EBADF)? {
+            File::Param { index, readable, offset, .. } => {
+                if !*readable {
+                    return Err(Errno::EBADF);
+                }
+                let text = params[*index].value.show();
+                let rest = text.as_bytes().get(*offset..).unwrap_or_default();
+                let n = rest.len().min(buf.len());
+                buf[..n].copy_from_slice(&rest[..n]);
+                *offset += n;
+                Ok(n)
+            }
+            File::Video(_) | File::Media => Err(Errno::EINVAL),
+        }
+    }
+
+    /// write() of a parameter file: the whole buffer is the new value, as sysfs stores it.
+    pub fn write(&mut self, fd: i32, data: &[u8]) -> Result<usize> {
+        match self.files.get(&fd).ok_or(Errno::EBADF)? {
+            File::Param { index, writable, .. } => {
+                if !*writable {
+                    return Err(Errno::EBADF);
+                }
+                if data.is_empty() {
+                    return Ok(0);
+                }
+                let param = &mut self.params[*index];
+                param.value = param.value.parse_like(data)?;
+                Ok(data.len())
+            }
+            File::Video(_) | File::Media => Err(Errno::EINVAL),
+        }
     }
 
     /// Open files or live mappings keep the driver bound.

@@ -9,6 +9,7 @@
 extern crate alloc;
 
 pub mod core;
+pub mod params;
 pub mod video;
 
 pub use crate::core::{Context, Visl};
