@@ -9,7 +9,8 @@ through the embedded library (tests/guest/parity.py); every case must come out t
 - hostile: every field of the mission codecs' controls at and beyond its limits, sizes,
   element counts, menus, batches naming error_idx (conform/probe/hostile.py);
 - buffers: REQBUFS, CREATE_BUFS, QUERYBUF, REMOVE_BUFS, mmap (conform/probe/buffers.py);
-- params: the module parameters in sysfs, read, written and read back (conform/probe/params.py).
+- params: the module parameters in sysfs, read, written and read back (conform/probe/params.py);
+- commands: (TRY_)DECODER_CMD with every command and odd flags (conform/probe/commands.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from conform.parity import differences
 pytestmark = pytest.mark.kernel
 
 # The smallest case count each probe must reach, so a probe that silently shrinks fails.
-MINIMUM_CASES = {"describe": 8, "formats": 10_000, "hostile": 30_000, "buffers": 150, "params": 290}
+MINIMUM_CASES = {
+    "describe": 8,
+    "formats": 10_000,
+    "hostile": 30_000,
+    "buffers": 150,
+    "params": 290,
+    "commands": 36,
+}
 
 
 @pytest.mark.parametrize("probe", sorted(MINIMUM_CASES))

@@ -1,7 +1,7 @@
 """Runs inside the guest: one probe's cases on c-visl (kernel) and rust-visl (embedded),
 both from this one Python process; prints the two case lists as JSON.
 
-Usage: parity.py buffers|describe|formats|hostile|params
+Usage: parity.py buffers|commands|describe|formats|hostile|params
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from conform.drivers import Nodes, resolve_driver
-from conform.probe import buffers, formats, hostile, params
+from conform.probe import buffers, commands, formats, hostile, params
 from conform.probe.describe import describe
 
 
@@ -22,6 +22,7 @@ def description(nodes: Nodes) -> Iterable[tuple[str, Any]]:
 
 PROBES: dict[str, Callable[[Nodes], Iterable[tuple[str, Any]]]] = {
     "buffers": buffers.cases,
+    "commands": commands.cases,
     "formats": formats.cases,
     "hostile": hostile.cases,
     "params": params.cases,

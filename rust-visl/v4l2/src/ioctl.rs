@@ -39,6 +39,9 @@ pub const VIDIOC_CREATE_BUFS: u32 =
     ioc(IOC_READ | IOC_WRITE, b'V', 92, size_of::<uapi::v4l2_create_buffers>());
 pub const VIDIOC_REMOVE_BUFS: u32 =
     ioc(IOC_READ | IOC_WRITE, b'V', 104, size_of::<uapi::v4l2_remove_buffers>());
+pub const VIDIOC_DECODER_CMD: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 96, size_of::<uapi::v4l2_decoder_cmd>());
+pub const VIDIOC_TRY_DECODER_CMD: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'V', 97, size_of::<uapi::v4l2_decoder_cmd>());
 pub const VIDIOC_G_EXT_CTRLS: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 71, size_of::<uapi::v4l2_ext_controls>());
 pub const VIDIOC_QUERY_EXT_CTRL: u32 =
     ioc(IOC_READ | IOC_WRITE, b'V', 103, size_of::<uapi::v4l2_query_ext_ctrl>());
@@ -70,6 +73,8 @@ pub enum Ioctl<'a> {
     TryFmt(&'a mut v4l2_format),
     EnumFramesizes(&'a mut v4l2_frmsizeenum),
     QueryExtCtrl(&'a mut uapi::v4l2_query_ext_ctrl),
+    DecoderCmd(&'a mut uapi::v4l2_decoder_cmd),
+    TryDecoderCmd(&'a mut uapi::v4l2_decoder_cmd),
     ReqBufs(&'a mut uapi::v4l2_requestbuffers),
     CreateBufs(&'a mut uapi::v4l2_create_buffers),
     /// QUERYBUF with the planes array userspace passed (already copied in, as the core does).
@@ -79,6 +84,15 @@ pub enum Ioctl<'a> {
     GExtCtrls(ExtCtrls<'a>),
     SExtCtrls(ExtCtrls<'a>),
     TryExtCtrls(ExtCtrls<'a>),
+}
+
+/// v4l2_m2m_ioctl_stateless_try_decoder_cmd: stateless decoders know only FLUSH, without flags.
+pub fn stateless_try_decoder_cmd(dc: &mut uapi::v4l2_decoder_cmd) -> Result {
+    if dc.cmd != uapi::V4L2_DEC_CMD_FLUSH {
+        return Err(Errno::EINVAL);
+    }
+    dc.flags = 0;
+    Ok(())
 }
 
 /// Whether an EXT_CTRLS call stores values (S) or only checks them (TRY).
@@ -199,6 +213,8 @@ pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> R
             fs.reserved.fill(0);
             ops.enum_framesizes(file, fs)
         }
+        Ioctl::DecoderCmd(dc) => ops.decoder_cmd(file, dc),
+        Ioctl::TryDecoderCmd(dc) => ops.try_decoder_cmd(file, dc),
         Ioctl::ReqBufs(req) => {
             check_type(req.type_)?;
             req.reserved = Default::default();

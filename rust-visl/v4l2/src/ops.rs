@@ -1,6 +1,6 @@
 //! The driver's side of the ioctl contract: `struct v4l2_ioctl_ops` as a trait.
 
-use uapi::{v4l2_format, v4l2_frmsizeenum};
+use uapi::{v4l2_decoder_cmd, v4l2_format, v4l2_frmsizeenum};
 
 use crate::ctrls::Handler;
 use crate::error::{Errno, Result};
@@ -49,6 +49,14 @@ pub trait IoctlOps {
     /// The file handle's queue of `buf_type` (its m2m context's OUTPUT or CAPTURE queue).
     fn queue<'a>(&self, _file: &'a mut Self::File, _buf_type: u32) -> Option<&'a mut Queue> {
         None
+    }
+
+    fn decoder_cmd(&self, _file: &mut Self::File, _dc: &mut v4l2_decoder_cmd) -> Result {
+        Err(Errno::ENOTTY)
+    }
+
+    fn try_decoder_cmd(&self, _file: &mut Self::File, _dc: &mut v4l2_decoder_cmd) -> Result {
+        Err(Errno::ENOTTY)
     }
 
     /// The coded format at `index` of the OUTPUT queue, or `EINVAL` past the end.

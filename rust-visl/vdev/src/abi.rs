@@ -8,16 +8,17 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use uapi::{
     media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
-    v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc,
-    v4l2_format, v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_remove_buffers, v4l2_requestbuffers,
-    V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, VIDEO_MAX_PLANES,
+    v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_ext_control, v4l2_ext_controls,
+    v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_remove_buffers,
+    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+    VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{
     dispatch, ExtCtrls, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_CREATE_BUFS,
-    VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT, VIDIOC_QUERYBUF,
-    VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL, VIDIOC_REMOVE_BUFS, VIDIOC_REQBUFS, VIDIOC_S_EXT_CTRLS,
-    VIDIOC_S_FMT, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
+    VIDIOC_DECODER_CMD, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT,
+    VIDIOC_QUERYBUF, VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL, VIDIOC_REMOVE_BUFS, VIDIOC_REQBUFS,
+    VIDIOC_S_EXT_CTRLS, VIDIOC_S_FMT, VIDIOC_TRY_DECODER_CMD, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
 };
 use v4l2::media::{device_info, get_topology, Graph, MediaInfo, TopologySink};
 use v4l2::{Errno, Result};
@@ -120,6 +121,8 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
             VIDIOC_TRY_FMT => Ioctl::TryFmt(arg.get::<v4l2_format>()?),
             VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(arg.get::<v4l2_frmsizeenum>()?),
             VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(arg.get::<v4l2_query_ext_ctrl>()?),
+            VIDIOC_DECODER_CMD => Ioctl::DecoderCmd(arg.get::<v4l2_decoder_cmd>()?),
+            VIDIOC_TRY_DECODER_CMD => Ioctl::TryDecoderCmd(arg.get::<v4l2_decoder_cmd>()?),
             VIDIOC_REQBUFS => Ioctl::ReqBufs(arg.get::<v4l2_requestbuffers>()?),
             VIDIOC_CREATE_BUFS => Ioctl::CreateBufs(arg.get::<v4l2_create_buffers>()?),
             VIDIOC_REMOVE_BUFS => Ioctl::RemoveBufs(arg.get::<v4l2_remove_buffers>()?),

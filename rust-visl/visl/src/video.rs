@@ -4,8 +4,9 @@
 //! formats, the defaults at open, and the TRY/S_FMT rules.
 
 use uapi::{
-    v4l2_format, v4l2_frmsizeenum, v4l2_pix_format_mplane, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
-    V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_COLORSPACE_REC709, V4L2_FIELD_NONE, V4L2_FRMSIZE_TYPE_STEPWISE,
+    v4l2_decoder_cmd, v4l2_format, v4l2_frmsizeenum, v4l2_pix_format_mplane,
+    V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_COLORSPACE_REC709,
+    V4L2_FIELD_NONE, V4L2_FRMSIZE_TYPE_STEPWISE,
 };
 use v4l2::ctrls::Handler;
 use v4l2::format::{
@@ -13,6 +14,7 @@ use v4l2::format::{
     V4L2_PIX_FMT_MPEG2_SLICE, V4L2_PIX_FMT_NV12, V4L2_PIX_FMT_VP8_FRAME, V4L2_PIX_FMT_VP9_FRAME,
     V4L2_PIX_FMT_YUV420,
 };
+use v4l2::ioctl::stateless_try_decoder_cmd;
 use v4l2::vb2::{PlaneSizes, Queue};
 use v4l2::{DeviceInfo, Errno, IoctlOps, Result};
 
@@ -154,6 +156,16 @@ impl IoctlOps for Visl {
             Some(sizes) => Ok(PlaneSizes { sizes: sizes.to_vec() }),
             None => Ok(PlaneSizes { sizes: alloc::vec![sizeimage] }),
         }
+    }
+
+    fn try_decoder_cmd(&self, _file: &mut Context, dc: &mut v4l2_decoder_cmd) -> Result {
+        stateless_try_decoder_cmd(dc)
+    }
+
+    /// A FLUSH releases a CAPTURE buffer held for more slices; with nothing queued (the
+    /// only state rust-visl reaches before streaming lands) there is nothing to release.
+    fn decoder_cmd(&self, _file: &mut Context, dc: &mut v4l2_decoder_cmd) -> Result {
+        stateless_try_decoder_cmd(dc)
     }
 
     fn queue<'a>(&self, file: &'a mut Context, buf_type: u32) -> Option<&'a mut Queue> {
