@@ -23,25 +23,30 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "run",
         help="run a command inside the guest and exit with its status",
         description="Boot the guest and run CMD as root in the host's current directory; stdout and "
-        "stderr come back separately, the exit status is the command's.",
+        "stderr come back separately as they are written, the exit status is the command's.",
     )
     run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                      help="visl module parameter on the kernel command line (repeatable)")  # fmt: skip
     run.add_argument("--timeout", type=float, default=600, help="seconds before the guest is killed")
-    run.add_argument("--console", action="store_true", help="also print the guest's kernel log")
+    run.add_argument("--console", action="store_true", help="also print the guest's kernel log (to stderr)")
     run.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="the command to run")
     run.set_defaults(func=run_command)
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from conform.kernel import build_info, ensure_kernel
-    from conform.kernel.build import kernel_image
+    from conform.kernel import build_info, ensure_kernel, kernel_image
 
     cached = kernel_image().is_file() and not args.force
     image = ensure_kernel(force=args.force)
     info = build_info()
     print(f"{image} ({'cached' if cached else 'built'}; Linux {info.get('release')}, {info.get('pin')})")
     return 0
+
+
+def _relay(stream: str, text: str) -> None:
+    out = sys.stdout if stream == "stdout" else sys.stderr
+    out.write(text)
+    out.flush()
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -51,11 +56,9 @@ def run_command(args: argparse.Namespace) -> int:
     if not cmd:
         print("conform kernel run: no command given (conform kernel run -- CMD ...)", file=sys.stderr)
         return 2
-    run = run_in_guest(cmd, params=parse_params(args.param), timeout=args.timeout)
+    run = run_in_guest(cmd, params=parse_params(args.param), timeout=args.timeout, on_output=_relay)
     if args.console:
         sys.stderr.write(run.console)
-    sys.stdout.write(run.stdout)
-    sys.stderr.write(run.stderr)
     print(
         f"conform kernel: Linux {run.kernel_release}, command started {run.boot_to_command_s:.1f} s after "
         f"QEMU, whole run {run.wall_s:.1f} s" + (", KERNEL OOPS in the log" if run.oops else ""),

@@ -6,7 +6,7 @@ built in; ``run_in_guest(argv)`` boots it with the host's root shared read-only 
 kernel source the build used.
 """
 
-from conform.kernel.build import KernelBuildError, build_info, ensure_kernel
+from conform.kernel.build import KernelBuildError, build_info, ensure_kernel, kernel_image
 from conform.kernel.qemu import GuestError, GuestRun, GuestTimeout, run_in_guest
 from conform.kernel.source import KernelSourceError, SourcePin, source_tree
 
@@ -19,6 +19,7 @@ __all__ = [
     "SourcePin",
     "build_info",
     "ensure_kernel",
+    "kernel_image",
     "run_in_guest",
     "source_tree",
 ]

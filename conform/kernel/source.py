@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,18 @@ class KernelSourceError(ConformError):
 def c_visl_dir() -> Path:
     """The kernel tier's inputs: packaged beside this module, or at the repository root."""
     packaged = Path(__file__).parent / "c-visl"
-    return packaged if packaged.is_dir() else Path(conform.__file__).resolve().parents[1] / "c-visl"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(conform.__file__).resolve().parents[1] / "c-visl"
+    if not checkout.is_dir():
+        raise KernelSourceError(f"c-visl/ is neither at {packaged} nor at {checkout}")
+    return checkout
 
 
 @dataclass(frozen=True, slots=True)
 class SourcePin:
+    """``linux-source.pin``: one line, ``SUITE PACKAGE=VERSION``."""
+
     suite: str
     package: str
     version: str
@@ -35,33 +43,91 @@ class SourcePin:
 
     @classmethod
     def read(cls) -> SourcePin:
-        suite, spec = (c_visl_dir() / "linux-source.pin").read_text().split()
-        package, _, version = spec.partition("=")
-        return cls(suite, package, version)
+        path = c_visl_dir() / "linux-source.pin"
+        fields = path.read_text().split()
+        package, _, version = fields[1].partition("=") if len(fields) == 2 else ("", "", "")
+        if not package or not version:
+            raise KernelSourceError(f"{path} should hold 'SUITE PACKAGE=VERSION', not {' '.join(fields)!r}")
+        return cls(fields[0], package, version)
+
+
+def _src_root(pin: SourcePin) -> Path:
+    return cache_root() / "kernel" / "src" / pin.version
+
+
+def fetch_deb(pin: SourcePin | None = None) -> Path:
+    """The pinned package's .deb in the private apt cache (downloaded on first use)."""
+    pin = pin or SourcePin.read()
+    return DebianSuite(pin.suite).download(pin.spec)
 
 
 def source_tree(pin: SourcePin | None = None) -> Path:
-    """The unpacked kernel tree of the pinned package (fetched and extracted on first use)."""
+    """The unpacked kernel tree of the pinned package (fetched and extracted on first use).
+
+    The tree is shared by every build of this version and never written to: builds go to
+    their own ``O=`` directories.
+    """
     pin = pin or SourcePin.read()
-    root = cache_root() / "kernel" / "src" / pin.version
+    root = _src_root(pin)
     tree = root / pin.package
     if (tree / "Makefile").is_file():
         return tree
     with locked(root / "lock"):
         if (tree / "Makefile").is_file():
             return tree
-        deb = DebianSuite(pin.suite).download(pin.spec)
-        with tempfile.TemporaryDirectory(dir=root) as tmp:
+        deb = fetch_deb(pin)
+        for stale in root.glob(".extract-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed extraction
+        # Extract beside the final place and rename, so a killed extraction leaves no half tree.
+        with tempfile.TemporaryDirectory(dir=root, prefix=".extract-") as tmp:
             _extract(deb, Path(tmp), pin)
-            extracted = next(p for p in Path(tmp).iterdir() if (p / "Makefile").is_file())
-            shutil.move(str(extracted), tree)
+            extracted = [p for p in Path(tmp).iterdir() if (p / "Makefile").is_file()]
+            if len(extracted) != 1:
+                raise KernelSourceError(f"{deb}'s tarball did not hold one kernel tree")
+            shutil.rmtree(tree, ignore_errors=True)
+            extracted[0].rename(tree)
     return tree
 
 
 def _extract(deb: Path, dest: Path, pin: SourcePin) -> None:
-    """The .deb holds /usr/src/<package>.tar.xz; unpack that tarball into ``dest``."""
-    tarball = f"./usr/src/{pin.package}.tar.xz"
-    script = f"dpkg-deb --fsys-tarfile '{deb}' | tar -xO '{tarball}' | tar -xJ -C '{dest}'"
-    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True)
-    if done.returncode:
-        raise KernelSourceError(f"unpacking {tarball} from {deb} failed:\n{done.stderr.strip()}")
+    """The .deb holds ``/usr/src/<package>.tar.xz``; stream that member straight into ``tar -xJ``.
+
+    Streaming avoids writing the 150 MB tarball to disk only to read it back once.  The rest
+    of the package is read to its end too, so dpkg-deb exits cleanly rather than of SIGPIPE.
+    """
+    member = f"./usr/src/{pin.package}.tar.xz"
+    debtar = subprocess.Popen(
+        ["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    untar = subprocess.Popen(["tar", "-xJ", "-C", str(dest)], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert debtar.stdout is not None and untar.stdin is not None  # both were given PIPE
+    found = False
+    try:
+        with tarfile.open(fileobj=debtar.stdout, mode="r|") as outer:
+            for entry in outer:
+                if entry.name == member:
+                    fileobj = outer.extractfile(entry)
+                    if fileobj is not None:
+                        shutil.copyfileobj(fileobj, untar.stdin, 1 << 20)
+                        found = True
+    except (tarfile.TarError, BrokenPipeError) as exc:
+        untar.kill()
+        raise KernelSourceError(f"reading {deb} failed: {exc}") from exc
+    finally:
+        untar.stdin.close()
+        debtar.stdout.close()
+        untar_err = _finish(untar)
+        debtar_err = _finish(debtar)
+    if not found:
+        raise KernelSourceError(f"{deb} holds no {member}")
+    if untar.returncode:
+        raise KernelSourceError(f"unpacking {member} from {deb} failed:\n{untar_err}")
+    if debtar.returncode:
+        raise KernelSourceError(f"dpkg-deb --fsys-tarfile {deb} failed:\n{debtar_err}")
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> str:
+    """Wait for one stage of the pipeline; its stderr, which is small, is read in full first."""
+    err = proc.stderr.read() if proc.stderr else b""
+    proc.wait()
+    return err.decode(errors="replace").strip()
