@@ -10,6 +10,7 @@ extern crate alloc;
 
 pub mod core;
 pub mod params;
+pub mod trace;
 pub mod video;
 
 pub use crate::core::{Context, Visl};
