@@ -24,6 +24,8 @@ impl Errno {
     pub const ENOSPC: Errno = Errno(28);
     pub const ERANGE: Errno = Errno(34);
     pub const EIO: Errno = Errno(5);
+    pub const EPIPE: Errno = Errno(32);
+    pub const EBADR: Errno = Errno(53);
     pub const ENOBUFS: Errno = Errno(105);
 
     /// The negative value a syscall-shaped function returns.

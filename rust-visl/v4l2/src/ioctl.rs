@@ -49,6 +49,14 @@ pub const MEDIA_IOC_DEVICE_INFO: u32 =
     ioc(IOC_READ | IOC_WRITE, b'|', 0, size_of::<uapi::media_device_info>());
 pub const MEDIA_IOC_G_TOPOLOGY: u32 =
     ioc(IOC_READ | IOC_WRITE, b'|', 4, size_of::<uapi::media_v2_topology>());
+pub const MEDIA_IOC_REQUEST_ALLOC: u32 = ioc(IOC_READ, b'|', 5, size_of::<i32>());
+pub const MEDIA_REQUEST_IOC_QUEUE: u32 = ioc(0, b'|', 0x80, 0);
+pub const MEDIA_REQUEST_IOC_REINIT: u32 = ioc(0, b'|', 0x81, 0);
+pub const VIDIOC_QBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 15, size_of::<uapi::v4l2_buffer>());
+pub const VIDIOC_DQBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 17, size_of::<uapi::v4l2_buffer>());
+pub const VIDIOC_PREPARE_BUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 93, size_of::<uapi::v4l2_buffer>());
+pub const VIDIOC_STREAMON: u32 = ioc(IOC_WRITE, b'V', 18, size_of::<i32>());
+pub const VIDIOC_STREAMOFF: u32 = ioc(IOC_WRITE, b'V', 19, size_of::<i32>());
 
 /// Linux's `KERNEL_VERSION(6, 12, 117)`: QUERYCAP reports the kernel's version.
 pub const LINUX_VERSION_CODE: u32 = (6 << 16) | (12 << 8) | 117;
@@ -252,7 +260,7 @@ pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> R
             let handler = ops.ctrl_handler(file).ok_or(Errno::ENOTTY)?;
             // SAFETY: `which` and `ctrl_class` are two names of the same u32.
             let which = unsafe { header.__bindgen_anon_1.which };
-            handler.g_ext_ctrls(which, &mut header.error_idx, items, io)
+            handler.g_ext_ctrls(which, &mut header.error_idx, items, io, None)
         }
         Ioctl::SExtCtrls(ExtCtrls { header, items, io })
         | Ioctl::TryExtCtrls(ExtCtrls { header, items, io }) => {
@@ -260,7 +268,7 @@ pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> R
             let handler = ops.ctrl_handler_mut(file).ok_or(Errno::ENOTTY)?;
             // SAFETY: as above.
             let which = unsafe { header.__bindgen_anon_1.which };
-            handler.try_set_ext_ctrls(which, &mut header.error_idx, items, io, set)
+            handler.try_set_ext_ctrls(which, &mut header.error_idx, items, io, set, None)
         }
     }
 }

@@ -12,9 +12,11 @@ pub mod ctrls;
 pub mod error;
 pub mod format;
 pub mod ioctl;
+pub mod m2m;
 pub mod media;
 pub mod ops;
 pub mod params;
+pub mod request;
 pub mod vb2;
 
 pub use error::{Errno, Result};

@@ -10,7 +10,7 @@ use uapi::{
     media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
     v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_ext_control, v4l2_ext_controls,
     v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_remove_buffers,
-    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_CTRL_WHICH_REQUEST_VAL, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
     VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
@@ -20,10 +20,18 @@ use v4l2::ioctl::{
     VIDIOC_QUERYBUF, VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL, VIDIOC_REMOVE_BUFS, VIDIOC_REQBUFS,
     VIDIOC_S_EXT_CTRLS, VIDIOC_S_FMT, VIDIOC_TRY_DECODER_CMD, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
 };
-use v4l2::media::{device_info, get_topology, Graph, MediaInfo, TopologySink};
-use v4l2::{Errno, Result};
+use v4l2::ioctl::{
+    stateless_try_decoder_cmd, MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT,
+    VIDIOC_DQBUF, VIDIOC_PREPARE_BUF, VIDIOC_QBUF, VIDIOC_STREAMOFF, VIDIOC_STREAMON,
+};
+use v4l2::m2m;
+use v4l2::media::{device_info, get_topology, MediaInfo, TopologySink};
+use v4l2::request::RequestState;
+use v4l2::vb2::BufferArgs;
+use v4l2::{Errno, IoctlOps, Result};
+use visl::Context;
 
-use crate::files::{instance, reset, File};
+use crate::files::{instance, reset, File, Instance};
 
 fn guarded(body: impl FnOnce() -> Result<c_int>) -> c_int {
     match catch_unwind(AssertUnwindSafe(body)) {
@@ -102,54 +110,162 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
     guarded(|| {
         let mut guard = instance();
         let dev = guard.as_mut().ok_or(Errno::ENODEV)?;
-        let driver = &dev.driver;
-        let file = dev.files.get_mut(&fd).ok_or(Errno::EBADF)?;
         // CAST: ioctl numbers are 32-bit; larger values match nothing below.
         let request = request as u32;
         // SAFETY: the caller promises `arg` points to the size the number encodes.
-        let mut arg = unsafe { UserArg::new(arg, request) };
-        let ctx = match file {
-            File::Video(ctx) => ctx,
-            File::Media => return media_ioctl(&dev.graph, request, arg).map(|()| 0),
-            File::Param { .. } => return Err(Errno::ENOTTY),
-        };
-        let ioctl = match request {
-            VIDIOC_QUERYCAP => Ioctl::QueryCap(arg.get::<v4l2_capability>()?),
-            VIDIOC_ENUM_FMT => Ioctl::EnumFmt(arg.get::<v4l2_fmtdesc>()?),
-            VIDIOC_G_FMT => Ioctl::GFmt(arg.get::<v4l2_format>()?),
-            VIDIOC_S_FMT => Ioctl::SFmt(arg.get::<v4l2_format>()?),
-            VIDIOC_TRY_FMT => Ioctl::TryFmt(arg.get::<v4l2_format>()?),
-            VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(arg.get::<v4l2_frmsizeenum>()?),
-            VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(arg.get::<v4l2_query_ext_ctrl>()?),
-            VIDIOC_DECODER_CMD => Ioctl::DecoderCmd(arg.get::<v4l2_decoder_cmd>()?),
-            VIDIOC_TRY_DECODER_CMD => Ioctl::TryDecoderCmd(arg.get::<v4l2_decoder_cmd>()?),
-            VIDIOC_REQBUFS => Ioctl::ReqBufs(arg.get::<v4l2_requestbuffers>()?),
-            VIDIOC_CREATE_BUFS => Ioctl::CreateBufs(arg.get::<v4l2_create_buffers>()?),
-            VIDIOC_REMOVE_BUFS => Ioctl::RemoveBufs(arg.get::<v4l2_remove_buffers>()?),
-            VIDIOC_QUERYBUF => {
-                let b = arg.get::<v4l2_buffer>()?;
-                // SAFETY: the UAPI contract: a multi-planar buffer's `m.planes` points to
-                // `length` entries.
-                let planes = unsafe { user_planes(b) }?;
-                return dispatch(driver, ctx, Ioctl::QueryBuf(b, planes)).map(|()| 0);
-            }
-            VIDIOC_G_EXT_CTRLS | VIDIOC_S_EXT_CTRLS | VIDIOC_TRY_EXT_CTRLS => {
-                let header = arg.get::<v4l2_ext_controls>()?;
-                // SAFETY: the UAPI contract: `controls` points to `count` entries.
-                let items = unsafe { user_array(header.controls, header.count) }?;
-                let ext = ExtCtrls { header, items, io: &mut UserPayloads };
-                let ioctl = match request {
-                    VIDIOC_G_EXT_CTRLS => Ioctl::GExtCtrls(ext),
-                    VIDIOC_S_EXT_CTRLS => Ioctl::SExtCtrls(ext),
-                    _ => Ioctl::TryExtCtrls(ext),
-                };
-                return dispatch(driver, ctx, ioctl).map(|()| 0);
-            }
+        let arg = unsafe { UserArg::new(arg, request) };
+        match dev.files.get(&fd).ok_or(Errno::EBADF)? {
+            File::Video(..) => {}
+            File::Media => return media_ioctl(dev, request, arg).map(|()| 0),
+            File::Request(id) => return request_ioctl(dev, *id, request).map(|()| 0),
             _ => return Err(Errno::ENOTTY),
+        }
+        // The context leaves the file table for the call, so the call may reach the
+        // device and other files (requests) too; it goes back whatever the outcome.
+        let Some(File::Video(mut ctx, nonblocking)) = dev.files.remove(&fd) else {
+            return Err(Errno::EBADF);
         };
-        dispatch(driver, ctx, ioctl)?;
-        Ok(0)
+        let outcome = video_ioctl(dev, fd, &mut ctx, nonblocking, request, arg);
+        dev.files.insert(fd, File::Video(ctx, nonblocking));
+        outcome.map(|()| 0)
     })
+}
+
+/// A multi-planar buffer argument and its planes array.
+fn buffer_args(arg: &mut UserArg) -> Result<BufferArgs<'_>> {
+    let b = arg.get::<v4l2_buffer>()?;
+    // SAFETY: the UAPI contract: a multi-planar buffer's `m.planes` points to `length` entries.
+    let planes = unsafe { user_planes(b) }?;
+    Ok(BufferArgs { b, planes })
+}
+
+/// ioctls on a video node file handle.
+fn video_ioctl(
+    dev: &mut Instance,
+    fd: c_int,
+    ctx: &mut Context,
+    nonblocking: bool,
+    request: u32,
+    mut arg: UserArg,
+) -> Result {
+    let mut payloads = UserPayloads;
+    let ioctl = match request {
+        VIDIOC_QUERYCAP => Ioctl::QueryCap(arg.get::<v4l2_capability>()?),
+        VIDIOC_ENUM_FMT => Ioctl::EnumFmt(arg.get::<v4l2_fmtdesc>()?),
+        VIDIOC_G_FMT => Ioctl::GFmt(arg.get::<v4l2_format>()?),
+        VIDIOC_S_FMT => Ioctl::SFmt(arg.get::<v4l2_format>()?),
+        VIDIOC_TRY_FMT => Ioctl::TryFmt(arg.get::<v4l2_format>()?),
+        VIDIOC_ENUM_FRAMESIZES => Ioctl::EnumFramesizes(arg.get::<v4l2_frmsizeenum>()?),
+        VIDIOC_QUERY_EXT_CTRL => Ioctl::QueryExtCtrl(arg.get::<v4l2_query_ext_ctrl>()?),
+        VIDIOC_TRY_DECODER_CMD => Ioctl::TryDecoderCmd(arg.get::<v4l2_decoder_cmd>()?),
+        VIDIOC_REQBUFS => Ioctl::ReqBufs(arg.get::<v4l2_requestbuffers>()?),
+        VIDIOC_CREATE_BUFS => Ioctl::CreateBufs(arg.get::<v4l2_create_buffers>()?),
+        VIDIOC_REMOVE_BUFS => Ioctl::RemoveBufs(arg.get::<v4l2_remove_buffers>()?),
+        VIDIOC_QUERYBUF => {
+            let args = buffer_args(&mut arg)?;
+            Ioctl::QueryBuf(args.b, args.planes)
+        }
+        VIDIOC_DECODER_CMD => {
+            stateless_try_decoder_cmd(arg.get::<v4l2_decoder_cmd>()?)?;
+            return m2m::stateless_flush(&mut dev.driver, ctx, fd, &mut dev.requests);
+        }
+        VIDIOC_QBUF => {
+            let mut args = buffer_args(&mut arg)?;
+            let files = &dev.files;
+            let lookup = |request_fd: i32| match files.get(&request_fd) {
+                Some(File::Request(id)) => Ok(*id),
+                _ => Err(Errno::EINVAL),
+            };
+            return m2m::qbuf(&mut dev.driver, ctx, fd, &mut dev.requests, &lookup, &mut args);
+        }
+        VIDIOC_PREPARE_BUF => return m2m::prepare_buf(&mut dev.driver, ctx, &mut buffer_args(&mut arg)?),
+        VIDIOC_DQBUF => {
+            let mut args = buffer_args(&mut arg)?;
+            return m2m::dqbuf(&mut dev.driver, ctx, &mut dev.requests, &mut args, nonblocking);
+        }
+        VIDIOC_STREAMON | VIDIOC_STREAMOFF => {
+            // CAST: the argument is a C int holding a buffer type.
+            let buf_type = *arg.get::<c_int>()? as u32;
+            return if request == VIDIOC_STREAMON {
+                m2m::streamon(&mut dev.driver, ctx, fd, &mut dev.requests, buf_type)
+            } else {
+                m2m::streamoff(&mut dev.driver, ctx, fd, &mut dev.requests, buf_type)
+            };
+        }
+        VIDIOC_G_EXT_CTRLS | VIDIOC_S_EXT_CTRLS | VIDIOC_TRY_EXT_CTRLS => {
+            let header = arg.get::<v4l2_ext_controls>()?;
+            // SAFETY: `which` and `ctrl_class` are two names of the same u32.
+            if unsafe { header.__bindgen_anon_1.which } == V4L2_CTRL_WHICH_REQUEST_VAL {
+                return request_ctrls(dev, fd, ctx, request, header);
+            }
+            // SAFETY: the UAPI contract: `controls` points to `count` entries.
+            let items = unsafe { user_array(header.controls, header.count) }?;
+            let ext = ExtCtrls { header, items, io: &mut payloads };
+            match request {
+                VIDIOC_G_EXT_CTRLS => Ioctl::GExtCtrls(ext),
+                VIDIOC_S_EXT_CTRLS => Ioctl::SExtCtrls(ext),
+                _ => Ioctl::TryExtCtrls(ext),
+            }
+        }
+        _ => return Err(Errno::ENOTTY),
+    };
+    dispatch(&dev.driver, ctx, ioctl)
+}
+
+/// G/S/TRY_EXT_CTRLS on a request's values (v4l2-ctrls-request.c).
+fn request_ctrls(
+    dev: &mut Instance,
+    fd: c_int,
+    ctx: &mut Context,
+    request: u32,
+    header: &mut v4l2_ext_controls,
+) -> Result {
+    header.error_idx = header.count;
+    if header.request_fd < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let id = dev.request_id(header.request_fd)?;
+    let which = V4L2_CTRL_WHICH_REQUEST_VAL;
+    let handler = dev.driver.ctrl_handler_mut(ctx).ok_or(Errno::ENOTTY)?;
+    let slots = handler.controls.len();
+    // SAFETY: the UAPI contract: `controls` points to `count` entries.
+    let items = unsafe { user_array(header.controls, header.count) }?;
+    if request == VIDIOC_G_EXT_CTRLS {
+        let object = dev.requests.completed_ctrls(id, fd)?;
+        return handler.g_ext_ctrls(which, &mut header.error_idx, items, &mut UserPayloads, Some(object));
+    }
+    let set = request == VIDIOC_S_EXT_CTRLS;
+    let object = dev.requests.ctrls_for_update(id, fd, slots, set)?;
+    handler.try_set_ext_ctrls(which, &mut header.error_idx, items, &mut UserPayloads, set, Some(object))
+}
+
+/// ioctls on a request fd.
+fn request_ioctl(dev: &mut Instance, id: u32, request: u32) -> Result {
+    match request {
+        MEDIA_REQUEST_IOC_QUEUE => {
+            let req = dev.requests.get(id)?;
+            if req.state != RequestState::Idle {
+                return Err(Errno::EBUSY);
+            }
+            let owner = match req.bufs.as_slice() {
+                [] => return Err(Errno::ENOENT),
+                [only] => only.owner,
+                _ => return Err(Errno::EINVAL),
+            };
+            let Some(File::Video(mut ctx, nonblocking)) = dev.files.remove(&owner) else {
+                return Err(Errno::ENOENT);
+            };
+            let outcome = m2m::request_queue(&mut dev.driver, &mut ctx, owner, &mut dev.requests, id);
+            dev.files.insert(owner, File::Video(ctx, nonblocking));
+            outcome
+        }
+        MEDIA_REQUEST_IOC_REINIT => {
+            let released = dev.requests.reinit(id)?;
+            dev.release_request_buffers(&released);
+            Ok(())
+        }
+        _ => Err(Errno::ENOTTY),
+    }
 }
 
 /// The kernel caps a control array at this many entries (V4L2_CID_MAX_CTRLS).
@@ -266,8 +382,15 @@ impl TopologySink for UserArrays {
 }
 
 /// ioctls on the media node.
-fn media_ioctl(graph: &Graph, request: u32, mut arg: UserArg) -> Result {
+fn media_ioctl(dev: &mut Instance, request: u32, mut arg: UserArg) -> Result {
+    let graph = &dev.graph;
     match request {
+        MEDIA_IOC_REQUEST_ALLOC => {
+            let out = arg.get::<c_int>()?;
+            let id = dev.requests.alloc();
+            *out = dev.install(File::Request(id))?;
+            Ok(())
+        }
         MEDIA_IOC_DEVICE_INFO => {
             // SAFETY: the caller promises a media_device_info.
             let out = arg.get::<media_device_info>()?;
@@ -324,12 +447,70 @@ pub extern "C" fn vdev_munmap(addr: *mut c_void, _length: usize) -> c_int {
     })
 }
 
+/// `struct pollfd` of the C library.
+#[repr(C)]
+pub struct PollFd {
+    fd: c_int,
+    events: i16,
+    revents: i16,
+}
+
+const POLLIN: i16 = 0x1;
+const POLLPRI: i16 = 0x2;
+const POLLOUT: i16 = 0x4;
+const POLLERR: i16 = 0x8;
+const POLLHUP: i16 = 0x10;
+const POLLNVAL: i16 = 0x20;
+const POLLRDNORM: i16 = 0x40;
+const POLLWRNORM: i16 = 0x100;
+
+/// What one file is ready for, of the `events` asked.
+fn poll_one(dev: &mut Instance, fd: c_int, events: i16) -> i16 {
+    let ready = match dev.files.get_mut(&fd) {
+        None => return POLLNVAL,
+        Some(File::Video(ctx, _)) => m2m::poll(&dev.driver, ctx, events),
+        // media_request_poll: a completed request is POLLPRI, one not queued POLLERR.
+        Some(File::Request(id)) if events & POLLPRI != 0 => match dev.requests.get(*id).map(|r| r.state) {
+            Ok(RequestState::Complete) => POLLPRI,
+            Ok(RequestState::Queued) => 0,
+            _ => POLLERR,
+        },
+        Some(File::Request(_)) => 0,
+        Some(File::TracePipe { .. }) if dev.driver.trace.pipe.is_empty() => 0,
+        Some(_) => POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+    };
+    ready & (events | POLLERR | POLLHUP)
+}
+
+/// Nothing completes while a caller waits (jobs run inside ioctls), so poll answers at
+/// once whatever the timeout.
+///
 /// # Safety
 ///
 /// `fds` must point to `nfds` writable `struct pollfd` entries.
 #[no_mangle]
-pub unsafe extern "C" fn vdev_poll(_fds: *mut c_void, _nfds: c_ulong, _timeout_ms: c_int) -> c_int {
-    Errno::EINVAL.to_neg()
+pub unsafe extern "C" fn vdev_poll(fds: *mut PollFd, nfds: c_ulong, _timeout_ms: c_int) -> c_int {
+    guarded(|| {
+        if nfds == 0 {
+            return Ok(0);
+        }
+        if fds.is_null() || fds.align_offset(core::mem::align_of::<PollFd>()) != 0 {
+            return Err(Errno::EFAULT);
+        }
+        // CAST: an entry count that fits the caller's memory fits a usize.
+        // SAFETY: non-null, aligned; the caller promises `nfds` entries.
+        let entries = unsafe { core::slice::from_raw_parts_mut(fds, nfds as usize) };
+        let mut guard = instance();
+        let dev = guard.as_mut().ok_or(Errno::ENODEV)?;
+        let mut count = 0;
+        for entry in entries.iter_mut() {
+            entry.revents = if entry.fd < 0 { 0 } else { poll_one(dev, entry.fd, entry.events) };
+            if entry.revents != 0 {
+                count += 1;
+            }
+        }
+        Ok(count)
+    })
 }
 
 /// # Safety

@@ -3,22 +3,38 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
+use v4l2::m2m;
 use v4l2::media::Graph;
-use v4l2::params::Param;
+use v4l2::request::Requests;
 use v4l2::{Errno, Result};
+use visl::core::TRACE_SYSTEMS;
 use visl::{Context, Visl};
 
 pub const VIDEO_PATH: &str = "/dev/video0";
 pub const MEDIA_PATH: &str = "/dev/media0";
 const PARAMS_DIR: &str = "/sys/module/visl/parameters/";
+const TRACE_PIPE: &str = "/sys/kernel/tracing/trace_pipe";
+const TRACE_EVENTS_DIR: &str = "/sys/kernel/tracing/events/";
+const BITSTREAM_PREFIX: &str = "/sys/kernel/debug/visl/bitstream/bitstream";
+/// Load-time module parameters, as `modprobe visl name=value ...` would give them.
+const PARAMS_ENV: &str = "RUST_VISL_PARAMS";
 const O_ACCMODE: i32 = 3;
 const O_RDONLY: i32 = 0;
 const O_WRONLY: i32 = 1;
+pub const O_NONBLOCK: i32 = 0o4000;
 
 /// What a virtual fd refers to.
 pub enum File {
-    Video(Box<Context>),
+    /// A video node file handle: its context, and whether it was opened O_NONBLOCK.
+    Video(Box<Context>, bool),
     Media,
+    /// A media request, by its id in [`Instance::requests`].
+    Request(u32),
+    TracePipe { nonblocking: bool },
+    /// `events/<system>/enable` of one of visl's trace systems.
+    TraceEnable { system: usize, offset: usize },
+    /// A debugfs bitstream dump, as it was when opened.
+    Bitstream { data: Vec<u8>, offset: usize },
     /// A module parameter's sysfs file: which one, what the fd may do, and how far it was read.
     Param {
         index: usize,
@@ -35,7 +51,7 @@ pub enum File {
 /// Every key of `files` is a positive fd below `next_fd`, never reused while open.
 pub struct Instance {
     pub driver: Visl,
-    pub params: [Param; 8],
+    pub requests: Requests,
     pub graph: Graph,
     pub files: BTreeMap<i32, File>,
     /// Live mmap()s by address: the fd, the buffer type's offset cookie and the buffer id.
@@ -55,9 +71,13 @@ impl Instance {
     fn new() -> Self {
         // Virtual fds start above the usual stdio numbers so a mix-up with real fds is visible;
         // the kernel's first video node is char device 81:0 and the graph names it so.
+        let mut driver = Visl::default();
+        if let Ok(text) = std::env::var(PARAMS_ENV) {
+            load_params(&mut driver, &text);
+        }
         Instance {
-            driver: Visl,
-            params: visl::params::defaults(),
+            driver,
+            requests: Requests::default(),
             graph: Graph::m2m_decoder("visl", (81, 0)),
             files: BTreeMap::new(),
             mappings: BTreeMap::new(),
@@ -67,11 +87,34 @@ impl Instance {
     }
 
     pub fn open(&mut self, path: &str, flags: i32) -> Result<i32> {
+        let nonblocking = flags & O_NONBLOCK != 0;
         let file = match path {
-            VIDEO_PATH => File::Video(Box::new(self.driver.open())),
+            VIDEO_PATH => File::Video(Box::new(self.driver.open()), nonblocking),
             MEDIA_PATH => File::Media,
+            TRACE_PIPE => File::TracePipe { nonblocking },
+            _ if path.starts_with(TRACE_EVENTS_DIR) => {
+                let system = path
+                    .strip_prefix(TRACE_EVENTS_DIR)
+                    .and_then(|rest| rest.strip_suffix("/enable"))
+                    .and_then(|name| TRACE_SYSTEMS.iter().position(|s| *s == name))
+                    .ok_or(Errno::ENOENT)?;
+                File::TraceEnable { system, offset: 0 }
+            }
+            _ if path.starts_with(BITSTREAM_PREFIX) => {
+                let number = path.strip_prefix(BITSTREAM_PREFIX).and_then(|n| n.parse::<i32>().ok());
+                let data = number.and_then(|n| self.driver.bitstreams.get(&n)).ok_or(Errno::ENOENT)?;
+                if flags & O_ACCMODE != O_RDONLY {
+                    return Err(Errno::EACCES);
+                }
+                File::Bitstream { data: data.clone(), offset: 0 }
+            }
             _ => self.open_param(path, flags)?,
         };
+        self.install(file)
+    }
+
+    /// A new fd for `file`.
+    pub fn install(&mut self, file: File) -> Result<i32> {
         let fd = self.next_fd;
         // INVARIANT: fds only grow, so `fd` is not in use.
         self.next_fd = self.next_fd.checked_add(1).ok_or(Errno::ENOMEM)?;
@@ -80,20 +123,51 @@ impl Instance {
     }
 
     pub fn close(&mut self, fd: i32) -> Result {
-        let file = self.files.remove(&fd).ok_or(Errno::EBADF)?;
+        let mut file = self.files.remove(&fd).ok_or(Errno::EBADF)?;
+        match &mut file {
+            // v4l2_m2m_ctx_release: both queues stop, the handler leaves its requests.
+            File::Video(ctx, _) => {
+                for buf_type in [uapi::V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, uapi::V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE] {
+                    let _ = m2m::streamoff(&mut self.driver, ctx, fd, &mut self.requests, buf_type);
+                }
+                self.requests.forget_owner(fd);
+            }
+            File::Request(id) => {
+                let released = self.requests.put(*id);
+                self.release_request_buffers(&released);
+            }
+            _ => {}
+        }
         if self.mappings.values().any(|m| m.fd == fd) {
             self.closed.insert(fd, file);
         }
         Ok(())
     }
 
+    /// Buffers of a request that went away return to DEQUEUED in their contexts.
+    pub fn release_request_buffers(&mut self, objects: &[v4l2::request::BufObject]) {
+        for object in objects {
+            if let Some(File::Video(ctx, _)) = self.files.get_mut(&object.owner) {
+                m2m::release_buffers(&mut self.driver, ctx, &[object.index]);
+            }
+        }
+    }
+
+    /// The request an fd names (media_request_get_by_fd): EINVAL for anything else.
+    pub fn request_id(&self, fd: i32) -> Result<u32> {
+        match self.files.get(&fd) {
+            Some(File::Request(id)) => Ok(*id),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
     fn open_param(&self, path: &str, flags: i32) -> Result<File> {
         let name = path.strip_prefix(PARAMS_DIR).ok_or(Errno::ENOENT)?;
-        let index = self.params.iter().position(|p| p.name == name).ok_or(Errno::ENOENT)?;
+        let index = self.driver.params.iter().position(|p| p.name == name).ok_or(Errno::ENOENT)?;
         let access = flags & O_ACCMODE;
         let writable = access != O_RDONLY;
         // A 0444 parameter has no store method: opening it for writing is refused, even for root.
-        if writable && !self.params[index].writable {
+        if writable && !self.driver.params[index].writable {
             return Err(Errno::EACCES);
         }
         Ok(File::Param { index, readable: access != O_WRONLY, writable, offset: 0 })
@@ -101,20 +175,33 @@ impl Instance {
 
     /// read() of a parameter file: its text once, then end of file.
     pub fn read(&mut self, fd: i32, buf: &mut [u8]) -> Result<usize> {
-        let params = &self.params;
+        let params = &self.driver.params;
+        let trace = &mut self.driver.trace;
         match self.files.get_mut(&fd).ok_or(Errno::EBADF)? {
+            File::TracePipe { .. } => {
+                if trace.pipe.is_empty() {
+                    // Jobs run inside ioctls, so waiting could never end: EAGAIN either way.
+                    return Err(Errno::EAGAIN);
+                }
+                let n = buf.len().min(trace.pipe.len());
+                for (dst, src) in buf.iter_mut().zip(trace.pipe.drain(..n)) {
+                    *dst = src;
+                }
+                Ok(n)
+            }
+            File::TraceEnable { system, offset } => {
+                let text: &[u8] = if trace.enabled[*system] { b"1\n" } else { b"0\n" };
+                Ok(copy_from(text, offset, buf))
+            }
+            File::Bitstream { data, offset } => Ok(copy_from(data, offset, buf)),
             File::Param { index, readable, offset, .. } => {
                 if !*readable {
                     return Err(Errno::EBADF);
                 }
                 let text = params[*index].value.show();
-                let rest = text.as_bytes().get(*offset..).unwrap_or_default();
-                let n = rest.len().min(buf.len());
-                buf[..n].copy_from_slice(&rest[..n]);
-                *offset += n;
-                Ok(n)
+                Ok(copy_from(text.as_bytes(), offset, buf))
             }
-            File::Video(_) | File::Media => Err(Errno::EINVAL),
+            File::Video(..) | File::Media | File::Request(_) => Err(Errno::EINVAL),
         }
     }
 
@@ -128,11 +215,20 @@ impl Instance {
                 if data.is_empty() {
                     return Ok(0);
                 }
-                let param = &mut self.params[*index];
+                let param = &mut self.driver.params[*index];
                 param.value = param.value.parse_like(data)?;
                 Ok(data.len())
             }
-            File::Video(_) | File::Media => Err(Errno::EINVAL),
+            File::TraceEnable { system, .. } => {
+                let text = core::str::from_utf8(data).map_err(|_| Errno::EINVAL)?;
+                self.driver.trace.enabled[*system] = match text.trim_end_matches('\n') {
+                    "0" => false,
+                    "1" => true,
+                    _ => return Err(Errno::EINVAL),
+                };
+                Ok(data.len())
+            }
+            _ => Err(Errno::EINVAL),
         }
     }
 
@@ -143,7 +239,7 @@ impl Instance {
 
     /// mmap() of a buffer plane: the address of its memory.
     pub fn map(&mut self, fd: i32, offset: u32, length: usize, writable: bool) -> Result<*mut u8> {
-        let Some(File::Video(ctx)) = self.files.get_mut(&fd) else {
+        let Some(File::Video(ctx, _)) = self.files.get_mut(&fd) else {
             return Err(Errno::ENODEV);
         };
         let (queue, within) = ctx.queue_for_offset(offset);
@@ -157,13 +253,38 @@ impl Instance {
     pub fn unmap(&mut self, address: usize) -> Result {
         let mapping = self.mappings.remove(&address).ok_or(Errno::EINVAL)?;
         let file = self.files.get_mut(&mapping.fd).or_else(|| self.closed.get_mut(&mapping.fd));
-        if let Some(File::Video(ctx)) = file {
+        if let Some(File::Video(ctx, _)) = file {
             ctx.queue_for_offset(mapping.offset).0.unmap(mapping.buffer_id);
         }
         if self.closed.contains_key(&mapping.fd) && !self.mappings.values().any(|m| m.fd == mapping.fd) {
             self.closed.remove(&mapping.fd);
         }
         Ok(())
+    }
+}
+
+/// Read the rest of `text` from `offset` on, as a file read does.
+fn copy_from(text: &[u8], offset: &mut usize, buf: &mut [u8]) -> usize {
+    let rest = text.get(*offset..).unwrap_or_default();
+    let n = rest.len().min(buf.len());
+    buf[..n].copy_from_slice(&rest[..n]);
+    *offset += n;
+    n
+}
+
+/// `name=value` words, as the kernel command line or modprobe passes them; a malformed
+/// word or value is ignored with the default kept, as the kernel does after its warning.
+fn load_params(driver: &mut Visl, text: &str) {
+    for word in text.split_whitespace() {
+        let word = word.strip_prefix("visl.").unwrap_or(word);
+        let Some((name, value)) = word.split_once('=') else {
+            continue;
+        };
+        if let Some(param) = driver.params.iter_mut().find(|p| p.name == name) {
+            if let Ok(parsed) = param.value.parse_like(value.as_bytes()) {
+                param.value = parsed;
+            }
+        }
     }
 }
 

@@ -1,15 +1,48 @@
 //! The device and its per-open contexts (visl-core.c).
 
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+
 use uapi::*;
 use v4l2::ctrls::{Config, Handler};
+use v4l2::params::{Param, Value};
 use v4l2::vb2::Queue;
 use v4l2::DeviceInfo;
 
-use crate::video::{default_capture_format, default_output_format};
+use crate::video::{default_capture_format, default_output_format, tpg_for};
+
+/// The trace systems visl registers, in the order of its coded formats.
+pub const TRACE_SYSTEMS: [&str; 7] = [
+    "visl_fwht_controls",
+    "visl_mpeg2_controls",
+    "visl_vp8_controls",
+    "visl_vp9_controls",
+    "visl_h264_controls",
+    "visl_hevc_controls",
+    "visl_av1_controls",
+];
+
+/// The device's trace events as tracefs offers them: which systems are enabled and the
+/// text trace_pipe has not handed out yet.
+#[derive(Default)]
+pub struct TraceLog {
+    pub enabled: [bool; 7],
+    pub pipe: VecDeque<u8>,
+}
 
 /// The device: one instance per probe, shared by every open file handle.
-#[derive(Default)]
-pub struct Visl;
+pub struct Visl {
+    pub params: [Param; 8],
+    pub trace: TraceLog,
+    /// debugfs `visl/bitstream/bitstream<N>`, by N (the OUTPUT sequence of the job).
+    pub bitstreams: BTreeMap<i32, Vec<u8>>,
+}
+
+impl Default for Visl {
+    fn default() -> Self {
+        Visl { params: crate::params::defaults(), trace: TraceLog::default(), bitstreams: BTreeMap::new() }
+    }
+}
 
 impl Visl {
     /// What QUERYCAP reports; a drop-in replacement must keep visl's names.
@@ -27,14 +60,28 @@ impl Visl {
         // The list holds only standard stateless ids, each with a definition, so building
         // the handler cannot fail.
         let handler = Handler::new(&CONTROLS).expect("every visl control has a standard definition");
+        let decoded = default_capture_format();
         Context {
             coded: default_output_format(),
-            decoded: default_capture_format(),
+            tpg: tpg_for(&decoded),
+            decoded,
+            out_sequence: 0,
+            cap_sequence: 0,
             handler,
             // OUTPUT takes requests and may hold CAPTURE buffers across slices; m2m reports
             // CAPTURE offsets above DST_QUEUE_OFF_BASE.
             output: Queue::new(V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, true, true, 0),
             capture: Queue::new(V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, false, false, DST_QUEUE_OFF_BASE),
+        }
+    }
+
+    /// A parameter's value as the driver reads the C variable (bools as 0/1).
+    pub fn param(&self, name: &str) -> i64 {
+        match self.params.iter().find(|p| p.name == name).map(|p| p.value) {
+            Some(Value::Uint(v)) => i64::from(v),
+            Some(Value::Int(v)) => i64::from(v),
+            Some(Value::Bool(v)) => i64::from(v),
+            None => 0,
         }
     }
 }
@@ -77,6 +124,11 @@ pub struct Context {
     pub(crate) handler: Handler,
     pub(crate) output: Queue,
     pub(crate) capture: Queue,
+    /// The pattern generator, set up from the CAPTURE format as it was at the last TPG init.
+    pub(crate) tpg: tpg::Tpg,
+    /// The queues' sequence counters (q_data[].sequence), reset at each STREAMON.
+    pub(crate) out_sequence: u32,
+    pub(crate) cap_sequence: u32,
 }
 
 /// v4l2-mem2mem tells CAPTURE mmap offsets from OUTPUT ones by this bit.

@@ -9,6 +9,7 @@
 extern crate alloc;
 
 pub mod core;
+pub mod dec;
 pub mod params;
 pub mod trace;
 pub mod video;

@@ -18,6 +18,10 @@ use v4l2::ioctl::stateless_try_decoder_cmd;
 use v4l2::vb2::{PlaneSizes, Queue};
 use v4l2::{DeviceInfo, Errno, IoctlOps, Result};
 
+use tpg::{Colorimetry, Layout, Tpg};
+use v4l2::m2m::{M2mOps, PlaneCheck};
+use v4l2::request::{Owner, Requests};
+
 use crate::core::{Context, Visl};
 
 /// One coded (OUTPUT) format and the frame sizes visl accepts for it.
@@ -82,6 +86,19 @@ pub(crate) fn default_output_format() -> v4l2_pix_format_mplane {
     planes[0].sizeimage = DEFAULT_WIDTH * DEFAULT_HEIGHT * 8;
     pix.plane_fmt = planes;
     pix
+}
+
+/// visl_tpg_init: a pattern generator for the CAPTURE format `pix`.
+pub(crate) fn tpg_for(pix: &v4l2_pix_format_mplane) -> Tpg {
+    let layout = if pix.pixelformat == V4L2_PIX_FMT_YUV420 { Layout::Yu12 } else { Layout::Nv12 };
+    let colorimetry = Colorimetry {
+        colorspace: pix.colorspace,
+        xfer_func: u32::from(pix.xfer_func),
+        // SAFETY: ycbcr_enc and hsv_enc are two names of the same u8.
+        ycbcr_enc: u32::from(unsafe { pix.__bindgen_anon_1.ycbcr_enc }),
+        quantization: u32::from(pix.quantization),
+    };
+    Tpg::new(pix.width, pix.height, layout, colorimetry)
 }
 
 pub(crate) fn default_capture_format() -> v4l2_pix_format_mplane {
@@ -162,12 +179,6 @@ impl IoctlOps for Visl {
         stateless_try_decoder_cmd(dc)
     }
 
-    /// A FLUSH releases a CAPTURE buffer held for more slices; with nothing queued (the
-    /// only state rust-visl reaches before streaming lands) there is nothing to release.
-    fn decoder_cmd(&self, _file: &mut Context, dc: &mut v4l2_decoder_cmd) -> Result {
-        stateless_try_decoder_cmd(dc)
-    }
-
     fn queue<'a>(&self, file: &'a mut Context, buf_type: u32) -> Option<&'a mut Queue> {
         Some(file.queue_mut(buf_type))
     }
@@ -211,6 +222,7 @@ impl IoctlOps for Visl {
         let pix = *pix_mp(fmt);
         if fmt.type_ == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE {
             file.decoded = pix;
+            file.tpg = tpg_for(&pix);
             return Ok(());
         }
         file.coded = pix;
@@ -221,9 +233,14 @@ impl IoctlOps for Visl {
             height: pix.height,
             pixelformat: DECODED_FORMATS[0],
             field: V4L2_FIELD_NONE,
-            colorspace: pix.colorspace,
+            colorspace: V4L2_COLORSPACE_REC709,
             ..Default::default()
         };
+        set_decoded_layout(&mut decoded);
+        // Quirk kept from upstream: the TPG takes the reset colorimetry, the stored format
+        // the OUTPUT one, so frames keep REC709 colours until the next S_FMT(CAPTURE).
+        file.tpg = tpg_for(&decoded);
+        decoded.colorspace = pix.colorspace;
         decoded.__bindgen_anon_1 = pix.__bindgen_anon_1;
         decoded.quantization = pix.quantization;
         decoded.xfer_func = pix.xfer_func;
@@ -248,6 +265,46 @@ impl IoctlOps for Visl {
         stepwise.max_height = format.max_height;
         stepwise.step_height = 1;
         Ok(())
+    }
+}
+
+/// visl's vb2 queue ops and its m2m device_run (in [`crate::dec`]).
+impl M2mOps for Visl {
+    type Ctx = Context;
+
+    fn queues<'a>(&self, ctx: &'a mut Context) -> (&'a mut Queue, &'a mut Queue) {
+        (&mut ctx.output, &mut ctx.capture)
+    }
+
+    fn handler<'a>(&self, ctx: &'a mut Context) -> &'a mut Handler {
+        &mut ctx.handler
+    }
+
+    /// visl_buf_prepare: plane 0 must hold the format's sizeimage; CAPTURE payloads are that size.
+    fn buf_prepare(&self, ctx: &Context, is_output: bool) -> PlaneCheck {
+        let format = if is_output { &ctx.coded } else { &ctx.decoded };
+        let planes = format.plane_fmt;
+        PlaneCheck { min_size: planes[0].sizeimage, set_payload: !is_output }
+    }
+
+    /// visl_start_streaming: each queue counts its sequence from 0 again.
+    fn start_streaming(&mut self, ctx: &mut Context, is_output: bool) {
+        if is_output {
+            ctx.out_sequence = 0;
+        } else {
+            ctx.cap_sequence = 0;
+        }
+    }
+
+    /// visl_stop_streaming: the bitstream dumps go unless asked to stay.
+    fn stop_streaming(&mut self, _ctx: &mut Context, _is_output: bool) {
+        if self.param("keep_bitstream_buffers") == 0 {
+            self.bitstreams.clear();
+        }
+    }
+
+    fn device_run(&mut self, ctx: &mut Context, owner: Owner, requests: &mut Requests) {
+        crate::dec::device_run(self, ctx, owner, requests);
     }
 }
 

@@ -6,6 +6,8 @@ mod defs;
 mod pod;
 mod validate;
 
+pub use pod::load;
+
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -15,6 +17,7 @@ pub use defs::{Config, Definition, Kind, STATELESS_DEFINITIONS};
 
 use crate::error::{Errno, Result};
 use crate::format::set_cchars;
+use crate::request::CtrlObject;
 use defs::definition;
 
 /// One control in a handler: its definition, configuration and current value.
@@ -26,6 +29,7 @@ pub struct Control {
 }
 
 /// A control's current value.
+#[derive(Clone)]
 pub enum Value {
     Int(i64),
     Payload { bytes: Vec<u8>, elems: u32 },
@@ -230,6 +234,7 @@ impl Handler {
         error_idx: &mut u32,
         items: &mut [v4l2_ext_control],
         io: &mut dyn PayloadIo,
+        request: Option<&CtrlObject>,
     ) -> Result {
         let is_default = which == V4L2_CTRL_WHICH_DEF_VAL;
         // CAST: the count came in as a u32.
@@ -238,10 +243,6 @@ impl Handler {
         let which = id_to_which(which);
         if items.is_empty() {
             return self.class_check(which);
-        }
-        if which == V4L2_CTRL_WHICH_REQUEST_VAL {
-            // Request values need the request API, which rust-visl does not have yet.
-            return Err(Errno::EINVAL);
         }
         let prepared = self.prepare(which, error_idx, items, true);
         *error_idx = count;
@@ -253,7 +254,11 @@ impl Handler {
             // CAST: as above.
             *error_idx = i as u32;
             let control = &self.controls[index];
-            let value = if is_default { control.default_value() } else { control.value_copy() };
+            let value = match request.and_then(|r| r.values.get(index)).and_then(Option::as_ref) {
+                _ if is_default => control.default_value(),
+                Some(stored) => stored.clone(),
+                None => control.value.clone(),
+            };
             match value {
                 // CAST: menu values are 32-bit; the core writes only `value` for them.
                 Value::Int(v) => item.__bindgen_anon_1.value = v as i32,
@@ -274,6 +279,7 @@ impl Handler {
         items: &mut [v4l2_ext_control],
         io: &mut dyn PayloadIo,
         set: bool,
+        mut request: Option<&mut CtrlObject>,
     ) -> Result {
         // CAST: the count came in as a u32.
         let count = items.len() as u32;
@@ -284,10 +290,6 @@ impl Handler {
         let which = id_to_which(which);
         if items.is_empty() {
             return self.class_check(which);
-        }
-        if which == V4L2_CTRL_WHICH_REQUEST_VAL {
-            // Request values need the request API, which rust-visl does not have yet.
-            return Err(Errno::EINVAL);
         }
         let checked = self.prepare(which, error_idx, items, false).and_then(|found| {
             self.check_values(error_idx, items, &found)?;
@@ -316,7 +318,10 @@ impl Handler {
                 Value::None => {}
             }
             if set {
-                control.value = new;
+                match request.as_deref_mut().and_then(|r| r.values.get_mut(index)) {
+                    Some(slot) => *slot = Some(new),
+                    None => control.value = new,
+                }
             }
         }
         Ok(())
@@ -372,12 +377,26 @@ impl Control {
     }
 }
 
-impl Control {
-    fn value_copy(&self) -> Value {
-        match &self.value {
-            Value::Int(v) => Value::Int(*v),
-            Value::Payload { bytes, elems } => Value::Payload { bytes: bytes.clone(), elems: *elems },
-            Value::None => Value::None,
+impl Handler {
+    /// v4l2_ctrl_request_setup: the values a request set become the current ones.
+    pub fn apply(&mut self, request: &CtrlObject) {
+        for (control, value) in self.controls.iter_mut().zip(&request.values) {
+            if let Some(value) = value {
+                control.value = value.clone();
+            }
+        }
+    }
+
+    /// The current value of the control in `slot`, for a request's completion snapshot.
+    pub fn current(&self, slot: usize) -> Value {
+        self.controls.get(slot).map(|c| c.value.clone()).unwrap_or(Value::None)
+    }
+
+    /// The current payload of control `id` (empty for a control without one).
+    pub fn payload(&self, id: u32) -> &[u8] {
+        match self.find(id).map(|c| &c.value) {
+            Some(Value::Payload { bytes, .. }) => bytes,
+            _ => &[],
         }
     }
 }

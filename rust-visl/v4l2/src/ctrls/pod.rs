@@ -25,3 +25,13 @@ pub fn edit<T: Copy>(element: &mut [u8], edit: impl FnOnce(&mut T) -> Result) ->
     store(element, &value);
     outcome
 }
+
+/// A UAPI struct read from a payload; a payload too short for it reads as all zeros.
+pub fn load<T: Copy + Default>(payload: &[u8]) -> T {
+    if payload.len() < size_of::<T>() {
+        return T::default();
+    }
+    // SAFETY: at least size_of::<T>() bytes are readable, every bit pattern is a valid T
+    // for these integer-only UAPI structs, and read_unaligned copies out.
+    unsafe { core::ptr::read_unaligned(payload.as_ptr().cast::<T>()) }
+}

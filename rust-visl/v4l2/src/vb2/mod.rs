@@ -1,7 +1,12 @@
 //! Buffer queues as videobuf2 keeps them (videobuf2-core.c / -v4l2.c, Linux 6.12):
-//! allocation (REQBUFS, CREATE_BUFS, REMOVE_BUFS), QUERYBUF and the mmap cookie scheme.
-//! Queueing, streaming and completion come with the m2m job scheduler.
+//! allocation (REQBUFS, CREATE_BUFS, REMOVE_BUFS), QUERYBUF and the mmap cookie scheme
+//! here; queueing, dequeueing and streaming in [`stream`].
 
+mod stream;
+
+pub use stream::{BufferArgs, Completion};
+
+use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -37,6 +42,8 @@ pub enum BufState {
 
 pub struct Plane {
     pub length: u32,
+    /// What QBUF staged for the next prepare (`vb2_v4l2_buffer.planes`): bytesused, data_offset.
+    pub(crate) staged: (u32, u32),
     pub bytesused: u32,
     pub data_offset: u32,
     pub mem_offset: u32,
@@ -55,6 +62,17 @@ pub struct Buffer {
     pub sequence: u32,
     /// Live mappings of this buffer's planes: while any exist the buffer is "in use".
     pub mappings: u32,
+    pub timecode: v4l2_timecode,
+    /// buf_prepare ran since the last dequeue.
+    pub prepared: bool,
+    /// The request the buffer is bound to, from QBUF with a request until it is dequeued.
+    pub request: Option<u32>,
+    /// The request fd userspace named (`vb2_v4l2_buffer.request_fd`), -1 when none.
+    pub request_fd: i32,
+    /// The timestamp was copied from an OUTPUT buffer (m2m metadata copy).
+    pub copied_timestamp: bool,
+    /// A CAPTURE buffer kept for the next slice (HOLD_CAPTURE_BUF).
+    pub is_held: bool,
 }
 
 /// What a driver's queue_setup answers: the planes of each buffer and their sizes.
@@ -73,6 +91,15 @@ pub struct Queue {
     pub memory: Option<u32>,
     pub bufs: Vec<Option<Buffer>>,
     pub streaming: bool,
+    pub(crate) start_streaming_called: bool,
+    /// Queued buffers in QBUF order (`queued_list`).
+    pub(crate) queued: Vec<u32>,
+    /// Completed buffers waiting for DQBUF (`done_list`).
+    pub(crate) done: VecDeque<u32>,
+    /// Buffers the driver owns, in the order they reached it (the m2m ready queue).
+    pub rdy: VecDeque<u32>,
+    pub(crate) uses_requests: bool,
+    pub(crate) uses_qbuf: bool,
     pub supports_requests: bool,
     pub supports_hold_capture: bool,
     /// m2m CAPTURE queues report offsets above this base (DST_QUEUE_OFF_BASE).
@@ -96,6 +123,12 @@ impl Queue {
             memory: None,
             bufs,
             streaming: false,
+            start_streaming_called: false,
+            queued: Vec::new(),
+            done: VecDeque::new(),
+            rdy: VecDeque::new(),
+            uses_requests: false,
+            uses_qbuf: false,
             supports_requests,
             supports_hold_capture,
             offset_base,
@@ -162,6 +195,7 @@ impl Queue {
             let planes = (0..sizes.sizes.len() as u32)
                 .map(|p| Plane {
                     length: sizes.sizes[p as usize],
+                    staged: (0, 0),
                     bytesused: 0,
                     data_offset: 0,
                     mem_offset: (index << PLANE_INDEX_SHIFT) | (p << PAGE_SHIFT),
@@ -184,6 +218,12 @@ impl Queue {
                 timestamp_ns: 0,
                 sequence: 0,
                 mappings: 0,
+                timecode: v4l2_timecode::default(),
+                prepared: false,
+                request: None,
+                request_fd: -1,
+                copied_timestamp: false,
+                is_held: false,
             });
             allocated += 1;
         }
@@ -288,37 +328,7 @@ impl Queue {
         if (b.length as usize) < buffer.planes.len() || b.length as usize > MAX_PLANES {
             return Err(Errno::EINVAL);
         }
-        b.memory = self.memory.unwrap_or(0);
-        b.bytesused = 0;
-        b.flags = buffer.flags | V4L2_BUF_FLAG_TIMESTAMP_COPY;
-        b.flags |= match buffer.state {
-            BufState::Queued | BufState::Active => V4L2_BUF_FLAG_QUEUED,
-            BufState::InRequest => V4L2_BUF_FLAG_IN_REQUEST,
-            BufState::Error => V4L2_BUF_FLAG_ERROR | V4L2_BUF_FLAG_DONE,
-            BufState::Done => V4L2_BUF_FLAG_DONE,
-            BufState::Preparing | BufState::Dequeued => 0,
-        };
-        if buffer.mappings > 0 {
-            b.flags |= V4L2_BUF_FLAG_MAPPED;
-        }
-        b.field = buffer.field;
-        // CAST: timeval fields of a u64 ns timestamp.
-        b.timestamp.tv_sec = (buffer.timestamp_ns / 1_000_000_000) as i64;
-        b.timestamp.tv_usec = ((buffer.timestamp_ns % 1_000_000_000) / 1000) as i64;
-        b.timecode = Default::default();
-        b.sequence = buffer.sequence;
-        b.reserved2 = 0;
-        b.__bindgen_anon_1.request_fd = 0;
-        // CAST: at most MAX_PLANES planes.
-        b.length = buffer.planes.len() as u32;
-        for (dst, src) in planes.iter_mut().zip(&buffer.planes) {
-            dst.bytesused = src.bytesused;
-            dst.length = src.length;
-            dst.m.mem_offset =
-                if self.memory == Some(V4L2_MEMORY_MMAP) { src.mem_offset + self.offset_base } else { 0 };
-            dst.data_offset = src.data_offset;
-            dst.reserved = Default::default();
-        }
+        self.fill_user_buffer(buffer, b, planes);
         Ok(())
     }
 
