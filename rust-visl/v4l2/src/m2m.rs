@@ -58,7 +58,13 @@ fn is_output_type(buf_type: u32) -> bool {
 }
 
 /// A buffer came back from the driver: onto the done list, out of its request.
-fn buffer_done(queue: &mut Queue, index: u32, how: Completion, owner: Owner, requests: &mut Requests) -> Result {
+fn buffer_done(
+    queue: &mut Queue,
+    index: u32,
+    how: Completion,
+    owner: Owner,
+    requests: &mut Requests,
+) -> Result {
     if let Some(id) = queue.buffer_done(index, how)? {
         requests.unbind_buffer(id, BufObject { owner, index });
     }
@@ -165,7 +171,13 @@ pub fn dqbuf<O: M2mOps>(
 }
 
 /// v4l2_m2m_streamon.
-pub fn streamon<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, requests: &mut Requests, buf_type: u32) -> Result {
+pub fn streamon<O: M2mOps>(
+    ops: &mut O,
+    ctx: &mut O::Ctx,
+    owner: Owner,
+    requests: &mut Requests,
+    buf_type: u32,
+) -> Result {
     let is_output = is_output_type(buf_type);
     let (out, cap) = ops.queues(ctx);
     let queue = if is_output { out } else { cap };
@@ -178,7 +190,13 @@ pub fn streamon<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, requests
 
 /// v4l2_m2m_streamoff: the driver returns what it holds (completing their requests'
 /// controls), then every buffer goes back to DEQUEUED and leaves its request.
-pub fn streamoff<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, requests: &mut Requests, buf_type: u32) -> Result {
+pub fn streamoff<O: M2mOps>(
+    ops: &mut O,
+    ctx: &mut O::Ctx,
+    owner: Owner,
+    requests: &mut Requests,
+    buf_type: u32,
+) -> Result {
     let is_output = is_output_type(buf_type);
     let (out, cap) = ops.queues(ctx);
     let queue = if is_output { out } else { cap };
@@ -217,7 +235,13 @@ pub fn streamoff<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, request
 }
 
 /// v4l2_ctrl_request_complete for the context's handler.
-pub fn complete_request_ctrls<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, requests: &mut Requests, id: u32) {
+pub fn complete_request_ctrls<O: M2mOps>(
+    ops: &mut O,
+    ctx: &mut O::Ctx,
+    owner: Owner,
+    requests: &mut Requests,
+    id: u32,
+) {
     let handler = ops.handler(ctx);
     let slots = handler.controls.len();
     requests.complete_ctrls(id, owner, slots, &|slot| handler.current(slot));
@@ -225,7 +249,13 @@ pub fn complete_request_ctrls<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: O
 
 /// MEDIA_REQUEST_IOC_QUEUE for a request whose buffer belongs to this context: visl's
 /// req_validate (exactly one buffer, then vb2_request_validate), then v4l2_m2m_request_queue.
-pub fn request_queue<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, requests: &mut Requests, id: u32) -> Result {
+pub fn request_queue<O: M2mOps>(
+    ops: &mut O,
+    ctx: &mut O::Ctx,
+    owner: Owner,
+    requests: &mut Requests,
+    id: u32,
+) -> Result {
     let request = requests.get(id)?;
     if request.state != RequestState::Idle {
         return Err(Errno::EBUSY);
@@ -287,7 +317,12 @@ pub fn try_schedule<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, requ
 }
 
 /// v4l2_m2m_buf_done_and_job_finish: CAPTURE back unless the slice asked to hold it, then OUTPUT.
-pub fn buf_done_and_job_finish(out: &mut Queue, cap: &mut Queue, owner: Owner, requests: &mut Requests) -> Result {
+pub fn buf_done_and_job_finish(
+    out: &mut Queue,
+    cap: &mut Queue,
+    owner: Owner,
+    requests: &mut Requests,
+) -> Result {
     let src = out.rdy.pop_front().ok_or(Errno::EINVAL)?;
     let dst = *cap.rdy.front().ok_or(Errno::EINVAL)?;
     let hold = out.buffer(src)?.flags & V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF != 0;
@@ -301,7 +336,12 @@ pub fn buf_done_and_job_finish(out: &mut Queue, cap: &mut Queue, owner: Owner, r
 
 /// v4l2_m2m_ioctl_stateless_decoder_cmd after the TRY checks: a FLUSH clears HOLD on the
 /// last pending slice, or returns a held CAPTURE buffer when no slice is pending.
-pub fn stateless_flush<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, owner: Owner, requests: &mut Requests) -> Result {
+pub fn stateless_flush<O: M2mOps>(
+    ops: &mut O,
+    ctx: &mut O::Ctx,
+    owner: Owner,
+    requests: &mut Requests,
+) -> Result {
     let (out, cap) = ops.queues(ctx);
     if let Some(&last) = out.rdy.back() {
         out.buffer_mut(last)?.flags &= !V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF;

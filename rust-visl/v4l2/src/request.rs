@@ -63,7 +63,13 @@ impl Requests {
     /// MEDIA_IOC_REQUEST_ALLOC: a new idle request, held by its fd.
     pub fn alloc(&mut self) -> u32 {
         self.next_id += 1;
-        let request = Request { state: RequestState::Idle, ctrls: Vec::new(), bufs: Vec::new(), incomplete: 0, refs: 1 };
+        let request = Request {
+            state: RequestState::Idle,
+            ctrls: Vec::new(),
+            bufs: Vec::new(),
+            incomplete: 0,
+            refs: 1,
+        };
         self.map.insert(self.next_id, request);
         self.next_id
     }
@@ -102,7 +108,13 @@ impl Requests {
     }
 
     /// The owner's control object for S/TRY_EXT_CTRLS, created when `set` asks for it.
-    pub fn ctrls_for_update(&mut self, id: u32, owner: Owner, slots: usize, set: bool) -> Result<&mut CtrlObject> {
+    pub fn ctrls_for_update(
+        &mut self,
+        id: u32,
+        owner: Owner,
+        slots: usize,
+        set: bool,
+    ) -> Result<&mut CtrlObject> {
         let request = self.get_mut(id)?;
         if request.state != RequestState::Idle {
             return Err(Errno::EBUSY);
@@ -111,7 +123,11 @@ impl Requests {
             if !set {
                 return Err(Errno::ENOMEM);
             }
-            request.ctrls.push(CtrlObject { owner, values: (0..slots).map(|_| None).collect(), completed: false });
+            request.ctrls.push(CtrlObject {
+                owner,
+                values: (0..slots).map(|_| None).collect(),
+                completed: false,
+            });
             request.incomplete += 1;
         }
         request.ctrls.iter_mut().find(|c| c.owner == owner).ok_or(Errno::ENOMEM)
@@ -161,7 +177,11 @@ impl Requests {
             return;
         };
         if !request.ctrls.iter().any(|c| c.owner == owner) {
-            request.ctrls.push(CtrlObject { owner, values: (0..slots).map(|_| None).collect(), completed: false });
+            request.ctrls.push(CtrlObject {
+                owner,
+                values: (0..slots).map(|_| None).collect(),
+                completed: false,
+            });
             request.incomplete += 1;
         }
         let Some(object) = request.ctrls.iter_mut().find(|c| c.owner == owner) else {

@@ -10,8 +10,8 @@ use uapi::{
     media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
     v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_ext_control, v4l2_ext_controls,
     v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_remove_buffers,
-    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_CTRL_WHICH_REQUEST_VAL, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
-    VIDEO_MAX_PLANES,
+    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+    V4L2_CTRL_WHICH_REQUEST_VAL, VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{

@@ -30,11 +30,19 @@ pub enum File {
     Media,
     /// A media request, by its id in [`Instance::requests`].
     Request(u32),
-    TracePipe { nonblocking: bool },
+    TracePipe {
+        nonblocking: bool,
+    },
     /// `events/<system>/enable` of one of visl's trace systems.
-    TraceEnable { system: usize, offset: usize },
+    TraceEnable {
+        system: usize,
+        offset: usize,
+    },
     /// A debugfs bitstream dump, as it was when opened.
-    Bitstream { data: Vec<u8>, offset: usize },
+    Bitstream {
+        data: Vec<u8>,
+        offset: usize,
+    },
     /// A module parameter's sysfs file: which one, what the fd may do, and how far it was read.
     Param {
         index: usize,
@@ -127,7 +135,9 @@ impl Instance {
         match &mut file {
             // v4l2_m2m_ctx_release: both queues stop, the handler leaves its requests.
             File::Video(ctx, _) => {
-                for buf_type in [uapi::V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, uapi::V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE] {
+                for buf_type in
+                    [uapi::V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, uapi::V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE]
+                {
                     let _ = m2m::streamoff(&mut self.driver, ctx, fd, &mut self.requests, buf_type);
                 }
                 self.requests.forget_owner(fd);

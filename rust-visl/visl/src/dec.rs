@@ -120,7 +120,15 @@ fn reference_lines(codec: u32, ctrls: &Controls<'_>, capture: &Queue, verbose: b
         }
         V4L2_PIX_FMT_AV1_FRAME => {
             let frame: v4l2_ctrl_av1_frame = ctrls.get(V4L2_CID_STATELESS_AV1_FRAME);
-            let names = ["ref_last_ts", "ref_last2_ts", "ref_last3_ts", "ref_golden_ts", "ref_bwd_ts", "ref_alt2_ts", "ref_alt_ts"];
+            let names = [
+                "ref_last_ts",
+                "ref_last2_ts",
+                "ref_last3_ts",
+                "ref_golden_ts",
+                "ref_bwd_ts",
+                "ref_alt2_ts",
+                "ref_alt_ts",
+            ];
             let (refs, idx) = (frame.reference_frame_ts, frame.ref_frame_idx);
             for (name, &slot) in names.iter().zip(idx.iter()) {
                 // Upstream reads out of bounds for an index outside 0..8 (a known defect);
@@ -200,7 +208,8 @@ fn frame_text(ctx: &Context, src: u32, dst: u32, verbose: bool) -> Vec<Option<St
         lines.push(Some(String::from("Output queue status:")));
         for b in ctx.output.bufs.iter().flatten() {
             let plane = b.planes.first();
-            let (used, length, offset) = plane.map(|p| (p.bytesused, p.length, p.data_offset)).unwrap_or_default();
+            let (used, length, offset) =
+                plane.map(|p| (p.bytesused, p.length, p.data_offset)).unwrap_or_default();
             lines.push(Some(format!(
                 "index: {}, state: {}, request_fd: {}, bytesused[0]: {used} length[0]: {length} data_offset[0]: {offset}",
                 b.index,
@@ -240,10 +249,10 @@ pub fn device_run(dev: &mut Visl, ctx: &mut Context, owner: Owner, requests: &mu
     };
     let request = ctx.output.bufs.get(src as usize).and_then(Option::as_ref).and_then(|b| b.request);
     if let Some(id) = request {
-        if let Ok(object) = requests.get(id).map(|r| r.ctrls.iter().find(|c| c.owner == owner && !c.completed)) {
-            if let Some(object) = object {
-                ctx.handler.apply(object);
-            }
+        let pending =
+            requests.get(id).ok().and_then(|r| r.ctrls.iter().find(|c| c.owner == owner && !c.completed));
+        if let Some(object) = pending {
+            ctx.handler.apply(object);
         }
     }
     let (Some(Some(src_buf)), Some(Some(dst_buf))) =

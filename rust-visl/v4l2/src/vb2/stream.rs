@@ -40,7 +40,9 @@ pub enum Completion {
 
 fn timestamp_of(b: &v4l2_buffer) -> u64 {
     // CAST: a timeval userspace filled; the kernel converts it the same way (v4l2_buffer_get_timestamp).
-    (b.timestamp.tv_sec as u64).wrapping_mul(1_000_000_000).wrapping_add((b.timestamp.tv_usec as u64).wrapping_mul(1000))
+    (b.timestamp.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add((b.timestamp.tv_usec as u64).wrapping_mul(1000))
 }
 
 impl Queue {
@@ -59,7 +61,10 @@ impl Queue {
     /// __verify_planes_array: userspace's array must hold every plane.
     fn verify_planes(buffer: &Buffer, args: &BufferArgs<'_>) -> Result {
         let length = args.b.length as usize;
-        if length < buffer.planes.len() || length > super::MAX_PLANES || args.planes.len() < buffer.planes.len() {
+        if length < buffer.planes.len()
+            || length > super::MAX_PLANES
+            || args.planes.len() < buffer.planes.len()
+        {
             return Err(Errno::EINVAL);
         }
         Ok(())
@@ -208,13 +213,13 @@ impl Queue {
         self.queued.push(index);
         self.buffer_mut(index)?.state = BufState::Queued;
         if self.start_streaming_called {
-            self.to_driver(index)?;
+            self.enqueue_in_driver(index)?;
         }
         Ok(())
     }
 
     /// __enqueue_in_driver plus m2m's buf_queue: the buffer joins the ready queue.
-    fn to_driver(&mut self, index: u32) -> Result {
+    fn enqueue_in_driver(&mut self, index: u32) -> Result {
         self.buffer_mut(index)?.state = BufState::Active;
         self.rdy.push_back(index);
         Ok(())
@@ -223,7 +228,7 @@ impl Queue {
     /// vb2_start_streaming: every queued buffer goes to the driver.
     pub(crate) fn start_streaming(&mut self) -> Result {
         for index in self.queued.clone() {
-            self.to_driver(index)?;
+            self.enqueue_in_driver(index)?;
         }
         self.start_streaming_called = true;
         Ok(())
