@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from conform.codecs.stream import DecodeRequest, StreamFormat
@@ -41,6 +41,13 @@ class SessionConfig:
     capture_buffers: int = 4
     timeout: float = 10.0
     """Seconds to wait for each request to complete and each buffer to come back."""
+    capture_colorimetry: tuple[int, int, int, int] | None = None
+    """(colorspace, ycbcr_enc, quantization, xfer_func) asked for in S_FMT(CAPTURE); None
+    keeps what the driver derived from OUTPUT."""
+
+
+JobDone = Callable[[int, DecodeRequest, DequeuedBuffer], None]
+"""Called once per request with its number, the request and its dequeued OUTPUT buffer."""
 
 
 class DecodeSession:
@@ -67,9 +74,12 @@ class DecodeSession:
         self.output_format = self.video.s_fmt(self.output.type, coded)
         # As a client does: take the CAPTURE format the driver derived, change only the pixel format.
         derived = self.video.g_fmt(self.capture.type)
-        self.capture_format = self.video.s_fmt(
-            self.capture.type, dataclasses.replace(derived, pixelformat=cfg.capture_pixelformat)
-        )
+        derived = dataclasses.replace(derived, pixelformat=cfg.capture_pixelformat)
+        if cfg.capture_colorimetry is not None:
+            colorspace, ycbcr_enc, quantization, xfer_func = cfg.capture_colorimetry
+            derived = dataclasses.replace(derived, colorspace=colorspace, ycbcr_enc=ycbcr_enc,
+                                          quantization=quantization, xfer_func=xfer_func)  # fmt: skip
+        self.capture_format = self.video.s_fmt(self.capture.type, derived)
         if stream.device_controls:
             self.controls.set(stream.device_controls)
         self.output.reqbufs(cfg.output_buffers)
@@ -81,15 +91,19 @@ class DecodeSession:
         self.capture.streamon()
         self._free_output = list(self.output.buffers)
 
-    def decode(self, requests: Iterable[DecodeRequest]) -> Iterator[Frame]:
-        """Queue each request and yield the CAPTURE frames as they come back."""
+    def decode(self, requests: Iterable[DecodeRequest], job_done: JobDone | None = None) -> Iterator[Frame]:
+        """Queue each request and yield the CAPTURE frames as they come back.
+
+        ``job_done``, if given, runs after each request's OUTPUT buffer is dequeued and
+        before its CAPTURE buffer is (none is while the request holds it).
+        """
         for number, req in enumerate(requests):
             try:
-                yield from self._one(req)
+                yield from self._one(number, req, job_done)
             except ConformError as exc:
                 raise SessionError(f"request {number} (timestamp {req.timestamp_ns}): {exc}") from exc
 
-    def _one(self, req: DecodeRequest) -> Iterator[Frame]:
+    def _one(self, number: int, req: DecodeRequest, job_done: JobDone | None) -> Iterator[Frame]:
         index = self._free_output.pop()
         with self.media.request_alloc() as request:
             if req.controls:
@@ -98,7 +112,10 @@ class DecodeSession:
                              flags=req.flags, request_fd=request.fd)  # fmt: skip
             request.queue()
             request.wait(self.config.timeout)
-        self._free_output.append(self.output.dqbuf(self.config.timeout).index)
+        source = self.output.dqbuf(self.config.timeout)
+        self._free_output.append(source.index)
+        if job_done is not None:
+            job_done(number, req, source)
         if req.flags & C.V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF:
             return
         done = self.capture.dqbuf(self.config.timeout)
