@@ -15,7 +15,9 @@ through the embedded library (tests/guest/parity.py); every case must come out t
   colorimetries, omitted controls, HOLD_CAPTURE_BUF slices: CAPTURE frames, OUTPUT
   dqbufs, trace events per job, debugfs bitstream dumps (conform/probe/decode.py);
 - decode-dumps: a smaller decode matrix under other module parameters (bitstream dumps
-  kept, job sleeps, debug prints), named ``probe@param_set``.
+  kept, job sleeps, debug prints), named ``probe@param_set``;
+- streaming: QBUF/PREPARE_BUF/DQBUF checks, STREAMON/OFF order, the request state machine,
+  HOLD_CAPTURE_BUF, per-request control values, control events (conform/probe/streaming.py).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ MINIMUM_CASES = {
     "decode": 130,
     "decode-dumps@dump": 19,
     "decode-dumps@slow": 19,
+    "streaming": 240,
 }
 # Outcomes too big to print whole: a failure names where in the case they first differ.
 EXPLAINED = ("decode", "decode-dumps")

@@ -417,6 +417,88 @@ def _hold_capture(s: Scenario) -> None:
     s.querybuf(CAP, 1)
 
 
+def _subscribe(s: Scenario, event_type: int, cid: int, flags: int = 0, *, unsubscribe: bool = False) -> None:
+    def call() -> None:
+        sub = ffi.new("struct v4l2_event_subscription *")
+        sub.type, sub.id, sub.flags = event_type, cid, flags
+        s.video.ioctl(C.VIDIOC_UNSUBSCRIBE_EVENT if unsubscribe else C.VIDIOC_SUBSCRIBE_EVENT, sub)
+
+    verb = "unsubscribe" if unsubscribe else "subscribe"
+    s.step(f"{verb} type {event_type} id {cid:#x} flags {flags}", call)
+
+
+def _dqevent(s: Scenario) -> None:
+    """DQEVENT without its timestamp (a clock reading)."""
+
+    def call() -> dict[str, Any]:
+        ev = ffi.new("struct v4l2_event *")
+        s.video.ioctl(C.VIDIOC_DQEVENT, ev)
+        c = ev.u.ctrl
+        return {
+            "type": ev.type, "id": hex(ev.id), "pending": ev.pending, "sequence": ev.sequence,
+            "changes": c.changes, "ctrl_type": c.type, "value64": c.value64, "flags": hex(c.flags),
+            "limits": (c.minimum, c.maximum, c.step, c.default_value),
+        }  # fmt: skip
+
+    s.step("dqevent", call)
+
+
+def _poll_pri(s: Scenario) -> None:
+    def call() -> str:
+        ready = s.nodes.transport.poll([(s.video.fd, POLLPRI)], 0)
+        return hex(ready[0].revents) if ready else "0x0"
+
+    s.step("poll pri", call)
+
+
+def _control_events(s: Scenario) -> None:
+    ctrl = C.V4L2_EVENT_CTRL
+    decode = C.V4L2_CID_STATELESS_H264_DECODE_PARAMS
+    mode = C.V4L2_CID_STATELESS_H264_DECODE_MODE
+    _dqevent(s)
+    _subscribe(s, C.V4L2_EVENT_ALL, 0)
+    _subscribe(s, C.V4L2_EVENT_SOURCE_CHANGE, 0)
+    _subscribe(s, C.V4L2_EVENT_EOS, 0)
+    _subscribe(s, ctrl, 0x00981234)
+    _subscribe(s, ctrl, C.V4L2_CID_CODEC_STATELESS_CLASS, C.V4L2_EVENT_SUB_FL_SEND_INITIAL)
+    _poll_pri(s)
+    _subscribe(s, ctrl, mode, C.V4L2_EVENT_SUB_FL_SEND_INITIAL)
+    _subscribe(s, ctrl, decode, C.V4L2_EVENT_SUB_FL_SEND_INITIAL)
+    _subscribe(s, ctrl, decode, C.V4L2_EVENT_SUB_FL_SEND_INITIAL)
+    _poll_pri(s)
+    _dqevent(s)
+    _dqevent(s)
+    _dqevent(s)
+    s.set_poc(3)
+    _dqevent(s)
+    mode_value = ControlValue(mode, C.V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED)
+    s.step("set decode mode", lambda: s.controls.set([mode_value]))
+    _dqevent(s)
+    _subscribe(s, ctrl, mode, C.V4L2_EVENT_SUB_FL_ALLOW_FEEDBACK, unsubscribe=True)
+    _subscribe(s, ctrl, mode, C.V4L2_EVENT_SUB_FL_ALLOW_FEEDBACK)
+    s.step("set decode mode back", lambda: s.controls.set([ControlValue(mode, 0)]))
+    s.step("set decode mode again", lambda: s.controls.set([ControlValue(mode, 0)]))
+    s.step("set decode mode frame", lambda: s.controls.set([mode_value]))
+    _dqevent(s)
+    _dqevent(s)
+    s.buffers()
+    s.qbuf("capture", CAP, 0)
+    s.streamon(OUT)
+    s.streamon(CAP)
+    s.alloc("a")
+    s.set_poc(11, request="a")
+    _dqevent(s)
+    s.qbuf("output in a", OUT, 0, request="a", timestamp_ns=1_000_000)
+    s.queue("a")
+    s.poll_request("a", SETTLE_MS)
+    _poll_pri(s)
+    _dqevent(s)
+    _dqevent(s)
+    _subscribe(s, C.V4L2_EVENT_ALL, 0, unsubscribe=True)
+    s.set_poc(12)
+    _dqevent(s)
+
+
 def _close_while_queued(s: Scenario) -> None:
     s.buffers()
     s.streamon(OUT)
@@ -441,6 +523,7 @@ SCENARIOS: dict[str, Callable[[Scenario], None]] = {
     "queued-before-capture": _queued_before_capture,
     "hold-capture": _hold_capture,
     "close-while-queued": _close_while_queued,
+    "control-events": _control_events,
 }
 
 

@@ -1,7 +1,8 @@
 """Runs inside the guest: one probe's cases on c-visl (kernel) and rust-visl (embedded),
 both from this one Python process; prints the two case lists as JSON.
 
-Usage: parity.py buffers|commands|decode|decode-dumps|describe|formats|hostile|params [--drivers A,B]
+Usage: parity.py buffers|commands|decode|decode-dumps|describe|formats|hostile|params|streaming
+       [--drivers A,B]
 
 c-visl's module parameters are on the kernel command line (``visl.name=value``); they are
 handed to rust-visl as RUST_VISL_PARAMS before it first probes, so both drivers run with
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from conform.drivers import Nodes, resolve_driver
-from conform.probe import buffers, commands, decode, formats, hostile, params
+from conform.probe import buffers, commands, decode, formats, hostile, params, streaming
 from conform.probe.describe import describe
 
 
@@ -34,6 +35,7 @@ PROBES: dict[str, Callable[[Nodes], Iterable[tuple[str, Any]]]] = {
     "formats": formats.cases,
     "hostile": hostile.cases,
     "params": params.cases,
+    "streaming": streaming.cases,
     "describe": description,
 }
 

@@ -52,6 +52,10 @@ pub const MEDIA_IOC_G_TOPOLOGY: u32 =
 pub const MEDIA_IOC_REQUEST_ALLOC: u32 = ioc(IOC_READ, b'|', 5, size_of::<i32>());
 pub const MEDIA_REQUEST_IOC_QUEUE: u32 = ioc(0, b'|', 0x80, 0);
 pub const MEDIA_REQUEST_IOC_REINIT: u32 = ioc(0, b'|', 0x81, 0);
+pub const VIDIOC_DQEVENT: u32 = ioc(IOC_READ, b'V', 89, size_of::<uapi::v4l2_event>());
+pub const VIDIOC_SUBSCRIBE_EVENT: u32 = ioc(IOC_WRITE, b'V', 90, size_of::<uapi::v4l2_event_subscription>());
+pub const VIDIOC_UNSUBSCRIBE_EVENT: u32 =
+    ioc(IOC_WRITE, b'V', 91, size_of::<uapi::v4l2_event_subscription>());
 pub const VIDIOC_QBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 15, size_of::<uapi::v4l2_buffer>());
 pub const VIDIOC_DQBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 17, size_of::<uapi::v4l2_buffer>());
 pub const VIDIOC_PREPARE_BUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 93, size_of::<uapi::v4l2_buffer>());

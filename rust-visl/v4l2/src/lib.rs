@@ -10,6 +10,7 @@ extern crate alloc;
 
 pub mod ctrls;
 pub mod error;
+pub mod event;
 pub mod format;
 pub mod ioctl;
 pub mod m2m;

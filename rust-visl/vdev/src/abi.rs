@@ -8,10 +8,10 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use uapi::{
     media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
-    v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_ext_control, v4l2_ext_controls,
-    v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_remove_buffers,
-    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
-    V4L2_CTRL_WHICH_REQUEST_VAL, VIDEO_MAX_PLANES,
+    v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_event, v4l2_event_subscription,
+    v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane,
+    v4l2_query_ext_ctrl, v4l2_remove_buffers, v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
+    V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_CTRL_WHICH_REQUEST_VAL, VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{
@@ -22,7 +22,8 @@ use v4l2::ioctl::{
 };
 use v4l2::ioctl::{
     stateless_try_decoder_cmd, MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT,
-    VIDIOC_DQBUF, VIDIOC_PREPARE_BUF, VIDIOC_QBUF, VIDIOC_STREAMOFF, VIDIOC_STREAMON,
+    VIDIOC_DQBUF, VIDIOC_DQEVENT, VIDIOC_PREPARE_BUF, VIDIOC_QBUF, VIDIOC_STREAMOFF, VIDIOC_STREAMON,
+    VIDIOC_SUBSCRIBE_EVENT, VIDIOC_UNSUBSCRIBE_EVENT,
 };
 use v4l2::m2m;
 use v4l2::media::{device_info, get_topology, MediaInfo, TopologySink};
@@ -207,9 +208,47 @@ fn video_ioctl(
                 _ => Ioctl::TryExtCtrls(ext),
             }
         }
+        VIDIOC_SUBSCRIBE_EVENT => {
+            let sub = arg.get::<v4l2_event_subscription>()?;
+            let (events, handler) = ctx.events();
+            return events.subscribe(sub, handler);
+        }
+        VIDIOC_UNSUBSCRIBE_EVENT => {
+            ctx.events().0.unsubscribe(arg.get::<v4l2_event_subscription>()?);
+            return Ok(());
+        }
+        VIDIOC_DQEVENT => {
+            let out = arg.get::<v4l2_event>()?;
+            ctx.events().0.dequeue(out)?;
+            let now = monotonic_now();
+            (out.timestamp.tv_sec, out.timestamp.tv_nsec) = (now.0, now.1);
+            return Ok(());
+        }
         _ => return Err(Errno::ENOTTY),
     };
-    dispatch(&dev.driver, ctx, ioctl)
+    let outcome = dispatch(&dev.driver, ctx, ioctl);
+    ctx.send_control_events(true);
+    outcome
+}
+
+/// CLOCK_MONOTONIC as (seconds, nanoseconds), the clock event timestamps use.
+fn monotonic_now() -> (i64, i64) {
+    let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into memory we own.
+    unsafe { clock_gettime(CLOCK_MONOTONIC, &mut ts) };
+    (ts.tv_sec, ts.tv_nsec)
+}
+
+#[repr(C)]
+struct Timespec {
+    tv_sec: i64,
+    tv_nsec: i64,
+}
+
+const CLOCK_MONOTONIC: c_int = 1;
+
+extern "C" {
+    fn clock_gettime(clock: c_int, ts: *mut Timespec) -> c_int;
 }
 
 /// G/S/TRY_EXT_CTRLS on a request's values (v4l2-ctrls-request.c).
@@ -468,7 +507,10 @@ const POLLWRNORM: i16 = 0x100;
 fn poll_one(dev: &mut Instance, fd: c_int, events: i16) -> i16 {
     let ready = match dev.files.get_mut(&fd) {
         None => return POLLNVAL,
-        Some(File::Video(ctx, _)) => m2m::poll(&dev.driver, ctx, events),
+        Some(File::Video(ctx, _)) => {
+            let pending = if ctx.events().0.pending() { POLLPRI } else { 0 };
+            m2m::poll(&dev.driver, ctx, events) | pending
+        }
         // media_request_poll: a completed request is POLLPRI, one not queued POLLERR.
         Some(File::Request(id)) if events & POLLPRI != 0 => match dev.requests.get(*id).map(|r| r.state) {
             Ok(RequestState::Complete) => POLLPRI,

@@ -5,6 +5,7 @@ use alloc::vec::Vec;
 
 use uapi::*;
 use v4l2::ctrls::{Config, Handler};
+use v4l2::event::Events;
 use v4l2::params::{Param, Value};
 use v4l2::vb2::Queue;
 use v4l2::DeviceInfo;
@@ -68,6 +69,7 @@ impl Visl {
             out_sequence: 0,
             cap_sequence: 0,
             handler,
+            events: Events::default(),
             // OUTPUT takes requests and may hold CAPTURE buffers across slices; m2m reports
             // CAPTURE offsets above DST_QUEUE_OFF_BASE.
             output: Queue::new(V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, true, true, 0),
@@ -129,12 +131,26 @@ pub struct Context {
     /// The queues' sequence counters (q_data[].sequence), reset at each STREAMON.
     pub(crate) out_sequence: u32,
     pub(crate) cap_sequence: u32,
+    /// The file handle's subscriptions and pending events.
+    pub(crate) events: Events,
 }
 
 /// v4l2-mem2mem tells CAPTURE mmap offsets from OUTPUT ones by this bit.
 pub const DST_QUEUE_OFF_BASE: u32 = 1 << 30;
 
 impl Context {
+    /// The handle's events and the handler they describe.
+    pub fn events(&mut self) -> (&mut Events, &Handler) {
+        (&mut self.events, &self.handler)
+    }
+
+    /// Control events for every value the last S_EXT_CTRLS or request changed.
+    pub fn send_control_events(&mut self, by_this_handle: bool) {
+        for id in core::mem::take(&mut self.handler.changed) {
+            self.events.control_changed(&self.handler, id, by_this_handle);
+        }
+    }
+
     /// The queue an mmap offset cookie belongs to, and the offset within it.
     pub fn queue_for_offset(&mut self, offset: u32) -> (&mut Queue, u32) {
         if offset >= DST_QUEUE_OFF_BASE {

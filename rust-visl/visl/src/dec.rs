@@ -253,6 +253,7 @@ pub fn device_run(dev: &mut Visl, ctx: &mut Context, owner: Owner, requests: &mu
             requests.get(id).ok().and_then(|r| r.ctrls.iter().find(|c| c.owner == owner && !c.completed));
         if let Some(object) = pending {
             ctx.handler.apply(object);
+            ctx.send_control_events(false);
         }
     }
     let (Some(Some(src_buf)), Some(Some(dst_buf))) =

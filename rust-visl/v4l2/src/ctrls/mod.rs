@@ -29,7 +29,7 @@ pub struct Control {
 }
 
 /// A control's current value.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Value {
     Int(i64),
     Payload { bytes: Vec<u8>, elems: u32 },
@@ -101,6 +101,9 @@ impl Control {
 /// The controls of one file handle (`struct v4l2_ctrl_handler`), sorted by id.
 pub struct Handler {
     pub controls: Vec<Control>,
+    /// Ids of controls whose current value an S_EXT_CTRLS or a request just changed, for
+    /// the control events of the caller (new_to_cur's send_event).
+    pub changed: Vec<u32>,
 }
 
 /// Moves payloads between the handler and the memory a `v4l2_ext_control` points at;
@@ -130,7 +133,7 @@ impl Handler {
             control.value = control.default_value();
             controls.push(control);
         }
-        Ok(Handler { controls })
+        Ok(Handler { controls, changed: Vec::new() })
     }
 
     fn find(&self, id: u32) -> Option<&Control> {
@@ -320,7 +323,12 @@ impl Handler {
             if set {
                 match request.as_deref_mut().and_then(|r| r.values.get_mut(index)) {
                     Some(slot) => *slot = Some(new),
-                    None => control.value = new,
+                    None if control.value != new => {
+                        control.value = new;
+                        let id = control.def.id;
+                        self.changed.push(id);
+                    }
+                    None => {}
                 }
             }
         }
@@ -382,8 +390,19 @@ impl Handler {
     pub fn apply(&mut self, request: &CtrlObject) {
         for (control, value) in self.controls.iter_mut().zip(&request.values) {
             if let Some(value) = value {
+                if control.value != *value {
+                    self.changed.push(control.def.id);
+                }
                 control.value = value.clone();
             }
+        }
+    }
+
+    /// The value of a simple control (menus), 0 for the others.
+    pub fn int_value(&self, id: u32) -> i64 {
+        match self.find(id).map(|c| &c.value) {
+            Some(Value::Int(v)) => *v,
+            _ => 0,
         }
     }
 
