@@ -85,7 +85,8 @@ def main() -> None:
     colors_c = (tree / "drivers/media/common/v4l2-tpg/v4l2-tpg-colors.c").read_text()
     rgb = colours(colors_c)
     version = (tree / "Makefile").read_text()
-    ver = ".".join(re.search(rf"^{k} = (\d+)", version, re.M)[1] for k in ("VERSION", "PATCHLEVEL", "SUBLEVEL"))
+    keys = ("VERSION", "PATCHLEVEL", "SUBLEVEL")
+    ver = ".".join(re.search(rf"^{k} = (\d+)", version, re.M)[1] for k in keys)
 
     def triple(name: str) -> str:
         r, g, b = rgb[name]
