@@ -118,7 +118,11 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
         match dev.files.get(&fd).ok_or(Errno::EBADF)? {
             File::Video(..) => {}
             File::Media => return media_ioctl(dev, request, arg).map(|()| 0),
-            File::Request(id) => return request_ioctl(dev, *id, request).map(|()| 0),
+            File::Request(id) => {
+                let outcome = request_ioctl(dev, *id, request);
+                take_job_delay(dev);
+                return outcome.map(|()| 0);
+            }
             _ => return Err(Errno::ENOTTY),
         }
         // The context leaves the file table for the call, so the call may reach the
@@ -128,8 +132,17 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
         };
         let outcome = video_ioctl(dev, fd, &mut ctx, nonblocking, request, arg);
         dev.files.insert(fd, File::Video(ctx, nonblocking));
+        take_job_delay(dev);
         outcome.map(|()| 0)
     })
+}
+
+/// Sleep off the time the jobs of this call were to take (visl_transtime_ms).
+fn take_job_delay(dev: &mut Instance) {
+    let delay = core::mem::take(&mut dev.driver.pending_delay_ms);
+    if delay > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+    }
 }
 
 /// A multi-planar buffer argument and its planes array.

@@ -37,11 +37,19 @@ pub struct Visl {
     pub trace: TraceLog,
     /// debugfs `visl/bitstream/bitstream<N>`, by N (the OUTPUT sequence of the job).
     pub bitstreams: BTreeMap<i32, Vec<u8>>,
+    /// Milliseconds the jobs that just ran asked to take (visl_transtime_ms): the platform
+    /// sleeps them off before the call returns, as usleep_range does inside the job.
+    pub pending_delay_ms: u64,
 }
 
 impl Default for Visl {
     fn default() -> Self {
-        Visl { params: crate::params::defaults(), trace: TraceLog::default(), bitstreams: BTreeMap::new() }
+        Visl {
+            params: crate::params::defaults(),
+            trace: TraceLog::default(),
+            bitstreams: BTreeMap::new(),
+            pending_delay_ms: 0,
+        }
     }
 }
 

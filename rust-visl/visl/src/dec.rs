@@ -316,5 +316,7 @@ pub fn device_run(dev: &mut Visl, ctx: &mut Context, owner: Owner, requests: &mu
         let handler = &ctx.handler;
         requests.complete_ctrls(id, owner, handler.controls.len(), &|slot| handler.current(slot));
     }
+    // CAST: the parameter is a u32.
+    dev.pending_delay_ms += dev.param("visl_transtime_ms") as u64;
     let _ = buf_done_and_job_finish(&mut ctx.output, &mut ctx.capture, owner, requests);
 }
