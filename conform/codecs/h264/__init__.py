@@ -1,0 +1,1 @@
+"""H.264 front-end: Annex B reader, syntax parser, DPB, V4L2 stateless controls."""
