@@ -12,6 +12,7 @@ import pytest
 
 from conform.codecs import ffmpeg
 from conform.codecs.h264.parser import HEADER_TITLES, trace_headers
+from conform.codecs.h264.requests import pictures
 from conform.run.suite import Codec, load_suites
 from conform.run.vector import search_path
 
@@ -45,8 +46,12 @@ def test_headers_match_ffmpeg(suite: str, vector: object, ffmpeg_root: Path) -> 
     from conform.run.vector import Vector
 
     assert isinstance(vector, Vector) and vector.path is not None
-    theirs = [u for u in ffmpeg.trace_units(vector.path, ffmpeg_root) if u.title in HEADER_TITLES.values()]
-    ours = trace_headers(vector.read())
+    text = ffmpeg.trace_headers(vector.path, ffmpeg_root)
+    theirs = [u for u in ffmpeg.parse_trace(text) if u.title in HEADER_TITLES.values()]
+    data = vector.read()
+    ours = trace_headers(data)
+    # Access units: ffmpeg's H.264 parser packetises by the same §7.4.1.2 boundaries.
+    assert len(list(pictures(data))) == ffmpeg.packet_count(text), f"{vector.name}: picture count"
     assert len(ours) == len(theirs), (
         f"{vector.name}: ffmpeg traced {len(theirs)} headers, conform {len(ours)}"
     )

@@ -114,7 +114,17 @@ def trace_headers(stream: Path, root: Path | None = None) -> str:
 
 
 def trace_units(stream: Path, root: Path | None = None) -> list[TracedUnit]:
-    """The traced NAL headers of ``stream`` in bitstream order, extradata left out.
+    """The traced NAL headers of ``stream`` in bitstream order, extradata left out."""
+    return parse_trace(trace_headers(stream, root))
+
+
+def packet_count(trace: str) -> int:
+    """How many packets (access units, for H.264's parser) the trace shows."""
+    return sum(1 for line in trace.splitlines() if line.startswith("Packet:"))
+
+
+def parse_trace(trace: str) -> list[TracedUnit]:
+    """The units of trace_headers output (:func:`trace_headers`), extradata left out.
 
     A unit begins at its ``forbidden_zero_bit`` and takes the title line printed before
     it; later title lines inside it (SEI payload names) do not split it.
@@ -122,7 +132,7 @@ def trace_units(stream: Path, root: Path | None = None) -> list[TracedUnit]:
     units: list[tuple[str, list[tuple[str, int, int]]]] = []
     title = ""
     in_packets = False
-    for line in trace_headers(stream, root).splitlines():
+    for line in trace.splitlines():
         if line.startswith("Packet:"):
             in_packets = True
             continue
