@@ -10,7 +10,7 @@ from conform.errors import ConformError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from conform.cli import kernel, probe, vectors
+    from conform.cli import kernel, probe, shim, vectors
 
     parser = argparse.ArgumentParser(
         prog="conform",
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     probe.register(sub)
     kernel.register(sub)
+    shim.register(sub)
     vectors.register(sub)
     return parser
 
