@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from conform.parity import differences
-from conform.probe.decode import explain
+from conform.parity.explain import explain
 
 pytestmark = pytest.mark.kernel
 

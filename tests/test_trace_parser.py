@@ -8,7 +8,8 @@ import errno
 import pytest
 
 from conform.device.trace import LOST, TraceEvent, TracePipe, parse_trace
-from conform.probe.decode import explain, rust_visl_params
+from conform.parity.explain import explain
+from conform.probe.decode import rust_visl_params
 from conform.transport import TransportError
 
 # Shaped like 6.12 visl records: a single-line event, a multi-line one whose payload starts

@@ -10,7 +10,7 @@ from conform.errors import ConformError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from conform.cli import kernel, probe, shim, vectors
+    from conform.cli import kernel, probe, references, report, run, shim, vectors
 
     parser = argparse.ArgumentParser(
         prog="conform",
@@ -18,10 +18,13 @@ def build_parser() -> argparse.ArgumentParser:
         "rust-visl with upstream visl (c-visl, in a QEMU guest).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run.register(sub)
+    report.register(sub)
+    references.register(sub)
     probe.register(sub)
     kernel.register(sub)
-    shim.register(sub)
     vectors.register(sub)
+    shim.register(sub)
     return parser
 
 
