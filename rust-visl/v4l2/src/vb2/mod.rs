@@ -7,7 +7,6 @@ mod stream;
 pub use stream::{BufferArgs, Completion};
 
 use alloc::collections::VecDeque;
-use alloc::vec;
 use alloc::vec::Vec;
 
 use uapi::*;
@@ -26,6 +25,23 @@ const MAX_PLANES: usize = 8;
 fn page_align(size: u32) -> usize {
     let page = 1usize << PAGE_SHIFT;
     (size as usize).div_ceil(page) * page
+}
+
+/// `len` zeroed bytes, or None when the allocator refuses them (vmalloc failing: ENOMEM),
+/// where `vec![0; len]` would abort the process.
+fn zeroed(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = core::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size (checked above).
+    let ptr = unsafe { alloc::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` comes from the global allocator with `layout`: `len` bytes of u8
+    // alignment, all initialised (zeroed); the capacity is that allocation's size.
+    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 
 /// Where a buffer is in its life cycle (enum vb2_buffer_state).
@@ -190,23 +206,27 @@ impl Queue {
             if self.bufs[index as usize].is_some() {
                 continue;
             }
-            first.get_or_insert(index);
             // CAST: at most MAX_PLANES planes.
-            let planes = (0..sizes.sizes.len() as u32)
-                .map(|p| Plane {
-                    length: sizes.sizes[p as usize],
-                    staged: (0, 0),
-                    bytesused: 0,
-                    data_offset: 0,
-                    mem_offset: (index << PLANE_INDEX_SHIFT) | (p << PAGE_SHIFT),
+            let planes: Option<Vec<Plane>> = (0..sizes.sizes.len() as u32)
+                .map(|p| {
                     // vmalloc memory comes in zeroed pages, and a mapping may cover the last one whole.
-                    mem: if memory == V4L2_MEMORY_MMAP {
-                        vec![0; page_align(sizes.sizes[p as usize])]
-                    } else {
-                        Vec::new()
-                    },
+                    let len =
+                        if memory == V4L2_MEMORY_MMAP { page_align(sizes.sizes[p as usize]) } else { 0 };
+                    Some(Plane {
+                        length: sizes.sizes[p as usize],
+                        staged: (0, 0),
+                        bytesused: 0,
+                        data_offset: 0,
+                        mem_offset: (index << PLANE_INDEX_SHIFT) | (p << PAGE_SHIFT),
+                        mem: zeroed(len)?,
+                    })
                 })
                 .collect();
+            // __vb2_queue_alloc: a buffer whose memory cannot be had ends the allocation.
+            let Some(planes) = planes else {
+                break;
+            };
+            first.get_or_insert(index);
             self.next_id += 1;
             self.bufs[index as usize] = Some(Buffer {
                 id: self.next_id,
@@ -228,6 +248,17 @@ impl Queue {
             allocated += 1;
         }
         (first.unwrap_or(0), allocated)
+    }
+
+    /// vb2_core_reqbufs/create_bufs: no buffer allocated is ENOMEM, the memory type forgotten.
+    fn no_memory(&mut self, allocated: u32) -> Result {
+        if allocated != 0 {
+            return Ok(());
+        }
+        if self.num_buffers() == 0 {
+            self.memory = None;
+        }
+        Err(Errno::ENOMEM)
     }
 
     /// VIDIOC_REQBUFS after the core's checks: `setup` is the driver's queue_setup.
@@ -254,7 +285,7 @@ impl Queue {
         self.memory = Some(req.memory);
         let (_, allocated) = self.alloc(req.memory, wanted, &sizes);
         req.count = allocated;
-        Ok(())
+        self.no_memory(allocated)
     }
 
     /// VIDIOC_CREATE_BUFS after the core's checks; `setup` gets the requested plane sizes.
@@ -296,7 +327,7 @@ impl Queue {
         let (first, allocated) = self.alloc(create.memory, count, &planes);
         create.index = first;
         create.count = allocated;
-        Ok(())
+        self.no_memory(allocated)
     }
 
     /// VIDIOC_REMOVE_BUFS (vb2_core_remove_bufs).
