@@ -82,7 +82,7 @@ def pytest_command(args: argparse.Namespace, run_dir: Path, driver: str, extra: 
         "--conform-probes",
         args.probes,
         "--conform-suites",
-        args.suites,
+        ",".join(suite_names(args.suites)),
         "--conform-filter",
         args.filter,
         "--conform-timeout",

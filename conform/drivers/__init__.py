@@ -16,6 +16,19 @@ from conform.drivers.base import (
 from conform.drivers.kernel import CVisl, KernelNode
 from conform.drivers.rust_visl import RustVisl
 
+
+def _load_extra_profiles() -> None:
+    """Modules named in CONFORM_DRIVER_MODULES (comma separated) register more profiles:
+    out-of-tree drivers, and the deliberately broken drivers of conform's own tests."""
+    import importlib
+    import os
+
+    for module in filter(None, os.environ.get("CONFORM_DRIVER_MODULES", "").split(",")):
+        importlib.import_module(module)
+
+
+_load_extra_profiles()
+
 __all__ = [
     "CVisl",
     "Driver",
