@@ -59,7 +59,8 @@ def test_crashing_and_hanging_drivers_yield_records_and_a_complete_report() -> N
             env=env,
         )
         got = records(run_id, driver)
-        assert sorted(got) == ["probe/buffers", "probe/commands", "probe/streaming"], done.stdout + done.stderr
+        expected = ["probe/buffers", "probe/commands", "probe/streaming"]
+        assert sorted(got) == expected, done.stdout + done.stderr
         # streaming and buffers make more than 40 ioctls; commands fewer.
         assert got["probe/streaming"]["status"] == status
         assert got["probe/buffers"]["status"] == status

@@ -69,5 +69,6 @@ def run_in_kernel_tier(
             )
         if run.returncode not in (0, 1):
             raise GuestRunError(
-                f"parameter set {params}: guest run exit {run.returncode}\n{run.stdout[-1500:]}{run.stderr[-1500:]}"
+                f"parameter set {params}: guest run exit {run.returncode}\n"
+                f"{run.stdout[-1500:]}{run.stderr[-1500:]}"
             )
