@@ -10,7 +10,7 @@ from conform.errors import ConformError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from conform.cli import kernel, probe, references, report, run, shim, vectors
+    from conform.cli import bench, kernel, probe, references, report, run, shim, vectors
 
     parser = argparse.ArgumentParser(
         prog="conform",
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.register(sub)
     report.register(sub)
     references.register(sub)
+    bench.register(sub)
     probe.register(sub)
     kernel.register(sub)
     vectors.register(sub)
