@@ -52,6 +52,12 @@ pub const MEDIA_IOC_G_TOPOLOGY: u32 =
 pub const MEDIA_IOC_REQUEST_ALLOC: u32 = ioc(IOC_READ, b'|', 5, size_of::<i32>());
 pub const MEDIA_REQUEST_IOC_QUEUE: u32 = ioc(0, b'|', 0x80, 0);
 pub const MEDIA_REQUEST_IOC_REINIT: u32 = ioc(0, b'|', 0x81, 0);
+pub const VIDIOC_QUERYCTRL: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 36, size_of::<uapi::v4l2_queryctrl>());
+pub const VIDIOC_QUERYMENU: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 37, size_of::<uapi::v4l2_querymenu>());
+pub const VIDIOC_G_CTRL: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 27, size_of::<uapi::v4l2_control>());
+pub const VIDIOC_S_CTRL: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 28, size_of::<uapi::v4l2_control>());
+pub const VIDIOC_G_PRIORITY: u32 = ioc(IOC_READ, b'V', 67, size_of::<u32>());
+pub const VIDIOC_S_PRIORITY: u32 = ioc(IOC_WRITE, b'V', 68, size_of::<u32>());
 pub const VIDIOC_DQEVENT: u32 = ioc(IOC_READ, b'V', 89, size_of::<uapi::v4l2_event>());
 pub const VIDIOC_SUBSCRIBE_EVENT: u32 = ioc(IOC_WRITE, b'V', 90, size_of::<uapi::v4l2_event_subscription>());
 pub const VIDIOC_UNSUBSCRIBE_EVENT: u32 =
@@ -253,6 +259,7 @@ pub fn dispatch<O: IoctlOps>(ops: &O, file: &mut O::File, ioctl: Ioctl<'_>) -> R
             ops.queue(file, b.type_).ok_or(Errno::ENOTTY)?.querybuf(b, planes)
         }
         Ioctl::RemoveBufs(remove) => {
+            remove.reserved = Default::default();
             let queue = ops.queue(file, remove.type_).ok_or(Errno::ENOTTY)?;
             if queue.buf_type != remove.type_ {
                 return Err(Errno::EINVAL);

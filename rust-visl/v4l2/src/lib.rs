@@ -17,6 +17,7 @@ pub mod m2m;
 pub mod media;
 pub mod ops;
 pub mod params;
+pub mod prio;
 pub mod request;
 pub mod vb2;
 

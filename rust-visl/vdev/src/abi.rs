@@ -8,10 +8,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use uapi::{
     media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
-    v4l2_buffer, v4l2_capability, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_event, v4l2_event_subscription,
-    v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane,
-    v4l2_query_ext_ctrl, v4l2_remove_buffers, v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE,
-    V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_CTRL_WHICH_REQUEST_VAL, VIDEO_MAX_PLANES,
+    v4l2_buffer, v4l2_capability, v4l2_control, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_event,
+    v4l2_event_subscription, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format,
+    v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_queryctrl, v4l2_querymenu, v4l2_remove_buffers,
+    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+    V4L2_CTRL_WHICH_REQUEST_VAL, VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{
@@ -22,8 +23,9 @@ use v4l2::ioctl::{
 };
 use v4l2::ioctl::{
     stateless_try_decoder_cmd, MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT,
-    VIDIOC_DQBUF, VIDIOC_DQEVENT, VIDIOC_PREPARE_BUF, VIDIOC_QBUF, VIDIOC_STREAMOFF, VIDIOC_STREAMON,
-    VIDIOC_SUBSCRIBE_EVENT, VIDIOC_UNSUBSCRIBE_EVENT,
+    VIDIOC_DQBUF, VIDIOC_DQEVENT, VIDIOC_G_CTRL, VIDIOC_G_PRIORITY, VIDIOC_PREPARE_BUF, VIDIOC_QBUF,
+    VIDIOC_QUERYCTRL, VIDIOC_QUERYMENU, VIDIOC_STREAMOFF, VIDIOC_STREAMON, VIDIOC_SUBSCRIBE_EVENT,
+    VIDIOC_S_CTRL, VIDIOC_S_PRIORITY, VIDIOC_UNSUBSCRIBE_EVENT,
 };
 use v4l2::m2m;
 use v4l2::media::{device_info, get_topology, MediaInfo, TopologySink};
@@ -33,6 +35,7 @@ use v4l2::{Errno, IoctlOps, Result};
 use visl::Context;
 
 use crate::files::{instance, reset, File, Instance};
+use crate::uaccess::{access_ok, readable};
 
 fn guarded(body: impl FnOnce() -> Result<c_int>) -> c_int {
     match catch_unwind(AssertUnwindSafe(body)) {
@@ -77,6 +80,8 @@ pub extern "C" fn vdev_close(fd: c_int) -> c_int {
 struct UserArg {
     ptr: *mut c_void,
     size: usize,
+    /// An `_IOW` argument: the kernel only copies it in, so it may be read-only memory.
+    user_writes_only: bool,
 }
 
 impl UserArg {
@@ -85,7 +90,7 @@ impl UserArg {
     /// `ptr` must be NULL or point to as many writable bytes as `request` encodes.
     unsafe fn new(ptr: *mut c_void, request: u32) -> Self {
         // INVARIANT: the size field of the request number, as the caller promised.
-        UserArg { ptr, size: ((request >> 16) & 0x3fff) as usize }
+        UserArg { ptr, size: ((request >> 16) & 0x3fff) as usize, user_writes_only: request >> 30 == 1 }
     }
 
     /// The argument as the struct the request names; the sizes must agree.
@@ -95,6 +100,11 @@ impl UserArg {
         }
         if self.ptr.is_null() || self.ptr.align_offset(core::mem::align_of::<T>()) != 0 {
             return Err(Errno::EFAULT);
+        }
+        if self.user_writes_only {
+            readable(self.ptr, self.size)?;
+        } else {
+            access_ok(self.ptr, self.size)?;
         }
         // SAFETY: by the type invariant `ptr` points to `size` writable bytes, which is
         // size_of::<T>() (checked above), aligned (checked above); UAPI structs accept any
@@ -163,7 +173,27 @@ fn video_ioctl(
     mut arg: UserArg,
 ) -> Result {
     let mut payloads = UserPayloads;
+    if (request >> 16) & 0x3fff == arg.size as u32 {
+        dev.priorities.check(fd, request)?;
+    }
     let ioctl = match request {
+        VIDIOC_QUERYCTRL => return ctx.events().1.queryctrl(arg.get::<v4l2_queryctrl>()?),
+        VIDIOC_QUERYMENU => return ctx.events().1.querymenu(arg.get::<v4l2_querymenu>()?),
+        VIDIOC_G_CTRL => return ctx.events().1.g_ctrl(arg.get::<v4l2_control>()?),
+        VIDIOC_S_CTRL => {
+            let control = arg.get::<v4l2_control>()?;
+            let outcome = dev.driver.ctrl_handler_mut(ctx).ok_or(Errno::ENOTTY)?.s_ctrl(control);
+            ctx.send_control_events(true);
+            return outcome;
+        }
+        VIDIOC_G_PRIORITY => {
+            *arg.get::<u32>()? = dev.priorities.max();
+            return Ok(());
+        }
+        VIDIOC_S_PRIORITY => {
+            let prio = *arg.get::<u32>()?;
+            return dev.priorities.change(fd, prio);
+        }
         VIDIOC_QUERYCAP => Ioctl::QueryCap(arg.get::<v4l2_capability>()?),
         VIDIOC_ENUM_FMT => Ioctl::EnumFmt(arg.get::<v4l2_fmtdesc>()?),
         VIDIOC_G_FMT => Ioctl::GFmt(arg.get::<v4l2_format>()?),
@@ -338,6 +368,7 @@ unsafe fn user_array<'a>(ptr: *mut v4l2_ext_control, count: u32) -> Result<&'a m
     if ptr.is_null() || ptr.align_offset(core::mem::align_of::<v4l2_ext_control>()) != 0 {
         return Err(Errno::EFAULT);
     }
+    access_ok(ptr.cast(), count as usize * core::mem::size_of::<v4l2_ext_control>())?;
     // SAFETY: non-null, aligned; the caller promises `count` entries.
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr, count as usize) })
 }
@@ -364,6 +395,7 @@ unsafe fn user_planes<'a>(b: &v4l2_buffer) -> Result<&'a mut [v4l2_plane]> {
     if ptr.is_null() || ptr.align_offset(core::mem::align_of::<v4l2_plane>()) != 0 {
         return Err(Errno::EFAULT);
     }
+    access_ok(ptr.cast(), length * core::mem::size_of::<v4l2_plane>())?;
     // SAFETY: non-null, aligned; the caller promises `length` entries.
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr, length) })
 }
@@ -375,9 +407,7 @@ impl PayloadIo for UserPayloads {
     fn read(&mut self, ctrl: &v4l2_ext_control, bytes: &mut [u8]) -> Result {
         // SAFETY: `ptr` and `p_u8` are two names of the same pointer.
         let src = unsafe { ctrl.__bindgen_anon_1.p_u8 };
-        if src.is_null() {
-            return Err(Errno::EFAULT);
-        }
+        readable(src.cast(), bytes.len())?;
         // SAFETY: the UAPI contract: `ptr` points to `size` bytes, and the handler sized
         // `bytes` from that `size`.
         unsafe { core::ptr::copy_nonoverlapping(src, bytes.as_mut_ptr(), bytes.len()) };
@@ -387,9 +417,7 @@ impl PayloadIo for UserPayloads {
     fn write(&mut self, ctrl: &v4l2_ext_control, bytes: &[u8]) -> Result {
         // SAFETY: `ptr` and `p_u8` are two names of the same pointer.
         let dest = unsafe { ctrl.__bindgen_anon_1.p_u8 };
-        if dest.is_null() {
-            return Err(Errno::EFAULT);
-        }
+        access_ok(dest.cast(), bytes.len())?;
         // SAFETY: the UAPI contract: `ptr` points to `size` bytes, and the caller checked
         // `size` covers the payload.
         unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), dest, bytes.len()) };
@@ -409,6 +437,7 @@ unsafe fn copy_out<T: Copy>(ptr: u64, entries: &[T]) -> Result {
     if dest.is_null() || dest.align_offset(core::mem::align_of::<T>()) != 0 {
         return Err(Errno::EFAULT);
     }
+    access_ok(dest.cast(), core::mem::size_of_val(entries))?;
     // SAFETY: checked non-null and aligned; the caller promises room for the entries.
     unsafe { core::ptr::copy_nonoverlapping(entries.as_ptr(), dest, entries.len()) };
     Ok(())

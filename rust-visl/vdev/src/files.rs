@@ -5,6 +5,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use v4l2::m2m;
 use v4l2::media::Graph;
+use v4l2::prio::Priorities;
 use v4l2::request::Requests;
 use v4l2::{Errno, Result};
 use visl::core::TRACE_SYSTEMS;
@@ -60,6 +61,7 @@ pub enum File {
 pub struct Instance {
     pub driver: Visl,
     pub requests: Requests,
+    pub priorities: Priorities,
     pub graph: Graph,
     pub files: BTreeMap<i32, File>,
     /// Live mmap()s by address: the fd, the buffer type's offset cookie and the buffer id.
@@ -73,6 +75,8 @@ struct Mapping {
     fd: i32,
     offset: u32,
     buffer_id: u64,
+    /// mmap()s of this plane, all at its one address: each lives until its own munmap().
+    count: usize,
 }
 
 impl Instance {
@@ -86,6 +90,7 @@ impl Instance {
         Instance {
             driver,
             requests: Requests::default(),
+            priorities: Priorities::default(),
             graph: Graph::m2m_decoder("visl", (81, 0)),
             files: BTreeMap::new(),
             mappings: BTreeMap::new(),
@@ -124,6 +129,9 @@ impl Instance {
     /// A new fd for `file`.
     pub fn install(&mut self, file: File) -> Result<i32> {
         let fd = self.next_fd;
+        if matches!(file, File::Video(..)) {
+            self.priorities.open(fd);
+        }
         // INVARIANT: fds only grow, so `fd` is not in use.
         self.next_fd = self.next_fd.checked_add(1).ok_or(Errno::ENOMEM)?;
         self.files.insert(fd, file);
@@ -135,6 +143,7 @@ impl Instance {
         match &mut file {
             // v4l2_m2m_ctx_release: both queues stop, the handler leaves its requests.
             File::Video(ctx, _) => {
+                self.priorities.close(fd);
                 for buf_type in
                     [uapi::V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, uapi::V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE]
                 {
@@ -255,13 +264,19 @@ impl Instance {
         let (queue, within) = ctx.queue_for_offset(offset);
         let (buffer_id, memory) = queue.mmap(within, length, writable)?;
         let address = memory.as_mut_ptr();
-        self.mappings.insert(address as usize, Mapping { fd, offset, buffer_id });
+        let mapping = Mapping { fd, offset, buffer_id, count: 0 };
+        self.mappings.entry(address as usize).or_insert(mapping).count += 1;
         Ok(address)
     }
 
     /// munmap(): forget one mapping; a closed file goes once its last mapping does.
     pub fn unmap(&mut self, address: usize) -> Result {
-        let mapping = self.mappings.remove(&address).ok_or(Errno::EINVAL)?;
+        let live = self.mappings.get_mut(&address).ok_or(Errno::EINVAL)?;
+        live.count -= 1;
+        let mapping = Mapping { count: live.count, ..*live };
+        if mapping.count == 0 {
+            self.mappings.remove(&address);
+        }
         let file = self.files.get_mut(&mapping.fd).or_else(|| self.closed.get_mut(&mapping.fd));
         if let Some(File::Video(ctx, _)) = file {
             ctx.queue_for_offset(mapping.offset).0.unmap(mapping.buffer_id);

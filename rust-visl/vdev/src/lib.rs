@@ -4,3 +4,4 @@
 
 pub mod abi;
 pub mod files;
+pub mod uaccess;

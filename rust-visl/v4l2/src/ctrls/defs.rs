@@ -15,6 +15,8 @@ pub enum Kind {
     Menu {
         max: i64,
         default: i64,
+        /// The item names QUERYMENU gives, index 0 first (v4l2_ctrl_get_menu).
+        items: &'static [&'static str],
     },
     /// A struct payload of `size` bytes, `init` writing the core's default into it.
     Compound {
@@ -54,6 +56,10 @@ impl Config {
         Config { id, dynamic_array: Some(max_elems) }
     }
 }
+
+/// The stateless decode-mode and start-code menus (the same items for H.264 and HEVC).
+const DECODE_MODES: [&str; 2] = ["Slice-Based", "Frame-Based"];
+const START_CODES: [&str; 2] = ["No Start Code", "Annex B Start Code"];
 
 fn zeroed(_: &mut [u8]) {}
 
@@ -133,8 +139,16 @@ const fn def(id: u32, name: &'static str, kind: Kind) -> Definition {
 /// The standard stateless-codec controls (v4l2-ctrls-defs.c names and types).
 pub const STATELESS_DEFINITIONS: &[Definition] = &[
     def(V4L2_CID_CODEC_STATELESS_CLASS, "Stateless Codec Controls", Kind::Class),
-    def(V4L2_CID_STATELESS_H264_DECODE_MODE, "H264 Decode Mode", Kind::Menu { max: 1, default: 0 }),
-    def(V4L2_CID_STATELESS_H264_START_CODE, "H264 Start Code", Kind::Menu { max: 1, default: 0 }),
+    def(
+        V4L2_CID_STATELESS_H264_DECODE_MODE,
+        "H264 Decode Mode",
+        Kind::Menu { max: 1, default: 0, items: &DECODE_MODES },
+    ),
+    def(
+        V4L2_CID_STATELESS_H264_START_CODE,
+        "H264 Start Code",
+        Kind::Menu { max: 1, default: 0, items: &START_CODES },
+    ),
     def(
         V4L2_CID_STATELESS_H264_SPS,
         "H264 Sequence Parameter Set",
@@ -228,8 +242,16 @@ pub const STATELESS_DEFINITIONS: &[Definition] = &[
         "HEVC Decode Parameters",
         compound::<v4l2_ctrl_hevc_decode_params>(V4L2_CTRL_TYPE_HEVC_DECODE_PARAMS, zeroed),
     ),
-    def(V4L2_CID_STATELESS_HEVC_DECODE_MODE, "HEVC Decode Mode", Kind::Menu { max: 1, default: 0 }),
-    def(V4L2_CID_STATELESS_HEVC_START_CODE, "HEVC Start Code", Kind::Menu { max: 1, default: 0 }),
+    def(
+        V4L2_CID_STATELESS_HEVC_DECODE_MODE,
+        "HEVC Decode Mode",
+        Kind::Menu { max: 1, default: 0, items: &DECODE_MODES },
+    ),
+    def(
+        V4L2_CID_STATELESS_HEVC_START_CODE,
+        "HEVC Start Code",
+        Kind::Menu { max: 1, default: 0, items: &START_CODES },
+    ),
     def(
         V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS,
         "HEVC Entry Point Offsets",

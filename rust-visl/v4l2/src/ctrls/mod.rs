@@ -85,7 +85,7 @@ impl Control {
         }
         match self.def.kind {
             Kind::Class => q.type_ = V4L2_CTRL_TYPE_CTRL_CLASS,
-            Kind::Menu { max, default } => {
+            Kind::Menu { max, default, .. } => {
                 q.type_ = V4L2_CTRL_TYPE_MENU;
                 (q.maximum, q.step, q.default_value) = (max, 1, default);
             }
@@ -386,6 +386,71 @@ impl Control {
 }
 
 impl Handler {
+    /// VIDIOC_QUERYCTRL: QUERY_EXT_CTRL narrowed to the old struct; only simple types keep limits.
+    pub fn queryctrl(&self, qc: &mut v4l2_queryctrl) -> Result {
+        let mut q = v4l2_query_ext_ctrl { id: qc.id, ..Default::default() };
+        self.query_ext_ctrl(&mut q)?;
+        *qc = v4l2_queryctrl { id: q.id, type_: q.type_, flags: q.flags, ..Default::default() };
+        let name = q.name;
+        for (dst, src) in qc.name.iter_mut().zip(name.iter().take(31)) {
+            // CAST: C chars of the same name, NUL-padded in both structs.
+            *dst = *src as u8;
+        }
+        if q.type_ == V4L2_CTRL_TYPE_MENU {
+            // CAST: menu limits are small.
+            (qc.minimum, qc.maximum, qc.step, qc.default_value) =
+                (q.minimum as i32, q.maximum as i32, q.step as i32, q.default_value as i32);
+        }
+        Ok(())
+    }
+
+    /// VIDIOC_QUERYMENU: the name of one item of a menu control.
+    pub fn querymenu(&self, qm: &mut v4l2_querymenu) -> Result {
+        let control = self.find(qm.id & V4L2_CTRL_ID_MASK).ok_or(Errno::EINVAL)?;
+        qm.reserved = 0;
+        let Kind::Menu { max, items, .. } = control.def.kind else {
+            return Err(Errno::EINVAL);
+        };
+        let name =
+            items.get(qm.index as usize).filter(|_| i64::from(qm.index) <= max).ok_or(Errno::EINVAL)?;
+        // SAFETY: `name` is the union member of a MENU control's items.
+        let dest = unsafe { &mut qm.__bindgen_anon_1.name };
+        dest.fill(0);
+        for (dst, src) in dest.iter_mut().zip(name.bytes().take(31)) {
+            *dst = src;
+        }
+        Ok(())
+    }
+
+    /// VIDIOC_G_CTRL: simple (menu) controls only.
+    pub fn g_ctrl(&self, control: &mut v4l2_control) -> Result {
+        let found = self.find(control.id & V4L2_CTRL_ID_MASK).ok_or(Errno::EINVAL)?;
+        match found.value {
+            // CAST: menu values are 32-bit.
+            Value::Int(v) => control.value = v as i32,
+            _ => return Err(Errno::EINVAL),
+        }
+        Ok(())
+    }
+
+    /// VIDIOC_S_CTRL: a menu value, range-checked; returns the value as stored.
+    pub fn s_ctrl(&mut self, control: &mut v4l2_control) -> Result {
+        let id = control.id & V4L2_CTRL_ID_MASK;
+        let found = self.controls.iter_mut().find(|c| c.def.id == id).ok_or(Errno::EINVAL)?;
+        let Kind::Menu { max, .. } = found.def.kind else {
+            return Err(Errno::EINVAL);
+        };
+        let value = i64::from(control.value);
+        if !(0..=max).contains(&value) {
+            return Err(Errno::ERANGE);
+        }
+        if found.value != Value::Int(value) {
+            found.value = Value::Int(value);
+            self.changed.push(id);
+        }
+        Ok(())
+    }
+
     /// v4l2_ctrl_request_setup: the values a request set become the current ones.
     pub fn apply(&mut self, request: &CtrlObject) {
         for (control, value) in self.controls.iter_mut().zip(&request.values) {

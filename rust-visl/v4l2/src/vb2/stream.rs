@@ -154,7 +154,9 @@ impl Queue {
                 (0, 0)
             };
         }
-        let mut flags = b.flags & !MASK_FLAGS;
+        // set_buffer_cache_hints: without cache hints the queue drops both no-cache flags.
+        let mut flags =
+            b.flags & !MASK_FLAGS & !(V4L2_BUF_FLAG_NO_CACHE_INVALIDATE | V4L2_BUF_FLAG_NO_CACHE_CLEAN);
         if is_output {
             flags &= !V4L2_BUF_FLAG_TIMECODE;
             buffer.field = b.field;
