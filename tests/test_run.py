@@ -112,3 +112,28 @@ def test_a_killed_run_resumes_to_the_same_report() -> None:
     assert _summary(killed) == _summary(whole)
     evidence = {name: r["evidence"] for name, r in records(whole, "rust-visl").items()}
     assert {name: r["evidence"] for name, r in records(killed, "rust-visl").items()} == evidence
+
+
+def test_run_against_the_committed_references_is_ready() -> None:
+    """rust-visl against what upstream visl recorded (vectors/references): a CI-sized subset."""
+    run_id = f"test-references-{os.getpid()}"
+    done = conform(
+        "run",
+        "--driver",
+        "rust-visl",
+        "--probes",
+        "streaming,describe,commands,buffers",
+        "--suites",
+        "CROS-CODECS-H264,CONFORM-H264",
+        "-n",
+        "2",
+        "--run-id",
+        run_id,
+    )
+    report = (REPO / "reports" / run_id / "report.txt").read_text()
+    assert done.returncode == 0, report
+    assert "verdict: READY" in report
+    data = json.loads((REPO / "reports" / run_id / "report.json").read_text())
+    assert len(data["items"]) == 13 and all(item["state"] == "identical" for item in data["items"])
+    junit = (REPO / "reports" / run_id / "junit.xml").read_text()
+    assert 'tests="13"' in junit and 'failures="0"' in junit

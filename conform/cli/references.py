@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--driver", default="c-visl", choices=("c-visl",), help="references come from upstream visl"
     )
     rec.add_argument("--probes", default="all", help="probes: all, none, or a comma list")
-    rec.add_argument("--suites", default="", help="vector suites, comma separated")
+    rec.add_argument("--suites", default="all", help="vector suites: all, none, or a comma list")
     rec.add_argument("--filter", default="", help="only items whose name contains this text")
     rec.add_argument("--timeout", type=float, default=600, help="seconds per item")
     rec.set_defaults(func=record)
