@@ -57,6 +57,16 @@ fn is_output_type(buf_type: u32) -> bool {
     buf_type == V4L2_BUF_TYPE_VIDEO_OUTPUT || buf_type == V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE
 }
 
+/// v4l2_m2m_get_vq: the OUTPUT queue for OUTPUT types, else CAPTURE.
+fn queue_of<'a, O: M2mOps>(ops: &O, ctx: &'a mut O::Ctx, is_output: bool) -> &'a mut Queue {
+    let (out, cap) = ops.queues(ctx);
+    if is_output {
+        out
+    } else {
+        cap
+    }
+}
+
 /// A buffer came back from the driver: onto the done list, out of its request.
 fn buffer_done(
     queue: &mut Queue,
@@ -82,8 +92,7 @@ pub fn qbuf<O: M2mOps>(
 ) -> Result {
     let is_output = is_output_type(args.b.type_);
     let check = ops.buf_prepare(ctx, is_output);
-    let (out, cap) = ops.queues(ctx);
-    let queue = if is_output { out } else { cap };
+    let queue = queue_of(ops, ctx, is_output);
     let with_request = args.b.flags & V4L2_BUF_FLAG_REQUEST_FD != 0;
     if !is_output && with_request {
         return Err(Errno::EPERM);
@@ -139,8 +148,7 @@ pub fn prepare_buf<O: M2mOps>(ops: &mut O, ctx: &mut O::Ctx, args: &mut BufferAr
     }
     let is_output = is_output_type(args.b.type_);
     let check = ops.buf_prepare(ctx, is_output);
-    let (out, cap) = ops.queues(ctx);
-    let queue = if is_output { out } else { cap };
+    let queue = queue_of(ops, ctx, is_output);
     let index = args.b.index;
     queue.buffer(index)?;
     queue.stage(args, true)?;
@@ -162,8 +170,7 @@ pub fn dqbuf<O: M2mOps>(
     args: &mut BufferArgs<'_>,
     nonblocking: bool,
 ) -> Result {
-    let (out, cap) = ops.queues(ctx);
-    let queue = if is_output_type(args.b.type_) { out } else { cap };
+    let queue = queue_of(ops, ctx, is_output_type(args.b.type_));
     if let Some(id) = queue.dqbuf(args, nonblocking)? {
         requests.put(id);
     }
@@ -179,8 +186,7 @@ pub fn streamon<O: M2mOps>(
     buf_type: u32,
 ) -> Result {
     let is_output = is_output_type(buf_type);
-    let (out, cap) = ops.queues(ctx);
-    let queue = if is_output { out } else { cap };
+    let queue = queue_of(ops, ctx, is_output);
     if queue.streamon(buf_type)? {
         ops.start_streaming(ctx, is_output);
     }
@@ -198,15 +204,13 @@ pub fn streamoff<O: M2mOps>(
     buf_type: u32,
 ) -> Result {
     let is_output = is_output_type(buf_type);
-    let (out, cap) = ops.queues(ctx);
-    let queue = if is_output { out } else { cap };
+    let queue = queue_of(ops, ctx, is_output);
     if buf_type != queue.buf_type {
         return Err(Errno::EINVAL);
     }
     if queue.start_streaming_called {
         loop {
-            let (out, cap) = ops.queues(ctx);
-            let queue = if is_output { out } else { cap };
+            let queue = queue_of(ops, ctx, is_output);
             let Some(index) = queue.rdy.pop_front() else {
                 break;
             };
@@ -214,14 +218,12 @@ pub fn streamoff<O: M2mOps>(
             if let Some(id) = request {
                 complete_request_ctrls(ops, ctx, owner, requests, id);
             }
-            let (out, cap) = ops.queues(ctx);
-            let queue = if is_output { out } else { cap };
+            let queue = queue_of(ops, ctx, is_output);
             buffer_done(queue, index, Completion::Error, owner, requests)?;
         }
         ops.stop_streaming(ctx, is_output);
     }
-    let (out, cap) = ops.queues(ctx);
-    let queue = if is_output { out } else { cap };
+    let queue = queue_of(ops, ctx, is_output);
     for (index, id) in queue.cancel() {
         let object = BufObject { owner, index };
         let bound = requests.get(id).map(|r| r.bufs.contains(&object)).unwrap_or(false);
