@@ -9,6 +9,7 @@ from pathlib import Path
 
 from conform.parity import compare_all, judge, load_waivers
 from conform.report import Summary, write_all
+from conform.report.pictures import write_pictures
 from conform.run.record import RunDir
 from conform.run.references import REFERENCES, read_all
 
@@ -74,5 +75,9 @@ def report_run(run_dir: RunDir, driver: str, against: str, command: str) -> int:
         environment,
     )
     paths = write_all(summary, run_dir.path)
+    if against == "c-visl":
+        pictures = write_pictures(run_dir.path, "c-visl", driver, results)
+        if pictures:
+            print(f"conform: {len(pictures)} pictures of differing frames in {run_dir.path / 'pictures'}")
     sys.stdout.write(paths[0].read_text())
     return 0 if verdict.ready else 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from conform.errors import ConformError
+from conform.report.pictures import frames_dir
 from conform.run.items import PARAM_SETS, Item, Kind, probe_catalogue
 from conform.run.record import Record, Status, write_json_atomic
 
@@ -29,7 +30,7 @@ def environment(driver: str, item: Item) -> dict[str, Any]:
     return env
 
 
-def execute(driver: str, item: Item) -> Record:
+def execute(driver: str, item: Item, frames: Path | None = None) -> Record:
     """Run ``item`` on ``driver`` in this process."""
     from conform.drivers import resolve_driver
 
@@ -46,7 +47,7 @@ def execute(driver: str, item: Item) -> Record:
         else:
             from conform.run.decode import decode_vector
 
-            evidence, status, error = decode_vector(nodes, item)
+            evidence, status, error = decode_vector(nodes, item, frames)
     except ConformError as exc:
         return Record(item, driver, Status.FAILED, None, str(exc), time.monotonic() - started, env)
     return Record(item, driver, status, evidence, error, time.monotonic() - started, env)
@@ -55,7 +56,9 @@ def execute(driver: str, item: Item) -> Record:
 def main(argv: list[str]) -> int:
     driver, item_json, out = argv
     item = Item.from_json(json.loads(item_json))
-    record = execute(driver, item)
+    # out is <run>/records/<driver>/<item>.json; frames go to <run>/frames/<driver>/<item>/.
+    run_dir = Path(out).resolve().parents[2]
+    record = execute(driver, item, frames_dir(run_dir, driver, item.name))
     write_json_atomic(Path(out), record.as_json())
     return 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from conform.codecs.stream import DecodeRequest, StreamFormat
@@ -17,6 +18,7 @@ from conform.device import DequeuedBuffer
 from conform.device.trace import TracePipe, enable_systems
 from conform.drivers import Nodes
 from conform.errors import ConformError, NotSupportedError
+from conform.report.pictures import save_frame
 from conform.run.items import Item, Kind
 from conform.run.record import Status
 from conform.run.session import DecodeSession, SessionConfig
@@ -34,8 +36,13 @@ def _buffer(buf: DequeuedBuffer) -> dict[str, Any]:
     }
 
 
-def decode_stream(nodes: Nodes, fmt: StreamFormat, requests: Iterable[DecodeRequest]) -> dict[str, Any]:
-    """Decode ``requests`` on ``nodes`` with the trace on; the evidence, however far it got."""
+def decode_stream(
+    nodes: Nodes, fmt: StreamFormat, requests: Iterable[DecodeRequest], frames: Path | None = None
+) -> dict[str, Any]:
+    """Decode ``requests`` on ``nodes`` with the trace on; the evidence, however far it got.
+
+    With ``frames``, every CAPTURE payload is kept there too, for pictures of a difference.
+    """
     enable_systems(nodes.transport)
     try:
         pipe: TracePipe | None = TracePipe(nodes.transport)
@@ -61,8 +68,13 @@ def decode_stream(nodes: Nodes, fmt: StreamFormat, requests: Iterable[DecodeRequ
             )
 
         try:
+            capture = session.capture_format
             for frame in session.decode(requests, job_done):
                 stream_md5.update(frame.data)
+                if frames is not None:
+                    save_frame(
+                        frames, len(jobs) - 1, frame.data, capture.width, capture.height, capture.fourcc
+                    )
                 jobs[-1]["capture"] = {"md5": frame.md5, **_buffer(frame.buffer)}
         finally:
             session.close()
@@ -76,7 +88,9 @@ def decode_stream(nodes: Nodes, fmt: StreamFormat, requests: Iterable[DecodeRequ
     return evidence
 
 
-def decode_vector(nodes: Nodes, item: Item) -> tuple[list[list[Any]] | None, Status, str | None]:
+def decode_vector(
+    nodes: Nodes, item: Item, frames: Path | None = None
+) -> tuple[list[list[Any]] | None, Status, str | None]:
     """Build the vector's request stream with its codec's front-end and decode it."""
     from conform.run.sources import request_stream
 
@@ -85,7 +99,7 @@ def decode_vector(nodes: Nodes, item: Item) -> tuple[list[list[Any]] | None, Sta
         stream = request_stream(item)
     except NotSupportedError as exc:
         return None, Status.NOT_SUPPORTED, str(exc)
-    outcome = decode_stream(nodes, stream.format, stream.requests)
+    outcome = decode_stream(nodes, stream.format, stream.requests, frames)
     # A case per job, so parity names the first job that differs.
     cases: list[list[Any]] = [[f"job {n:04d}", job] for n, job in enumerate(outcome.pop("jobs"))]
     cases.append(["stream", outcome])
