@@ -200,9 +200,12 @@ class Replay:
     def _fd_entry(self, number: int) -> _Fd | None:
         return next((e for e in self.fds if e.number == number and e.open), None)
 
-    def _slot_name(self, number: int) -> str:
-        index = next((i for i, e in enumerate(self.fds) if e.number == number), None)
-        return "fd#-" if index is None else f"fd#{index}"
+    def named(self, selector: int) -> tuple[int, str]:
+        """The fd a selector names and its slot's name (``fd#3``, ``fd#-`` for none), which
+        is the same on every transport whatever numbers the fds have."""
+        if selector == 0xFF or not self.fds:
+            return -1, "fd#-"
+        return self.fd(selector), f"fd#{selector % len(self.fds)}"
 
     def _record(self, what: str, result: int | None) -> None:
         self.calls.append(Call(what, result))
@@ -216,17 +219,15 @@ class Replay:
             mode = (0, O_WRONLY, O_RDWR, O_RDWR)[(bits >> 1) & 3] | (O_NONBLOCK if bits & 1 else 0)
             if len(self.fds) >= MAX_FDS:
                 return
-            path = self.rename.get(path, path)
             try:
-                number = self.transport.open(path, mode)
+                number = self.transport.open(self.rename.get(path, path), mode)
             except TransportError as exc:
                 self._record(f"open {path} {mode:#o}", _neg(exc))
                 return
             self.fds.append(_Fd(number, nonblocking=bool(bits & 1)))
             self._record(f"open {path} {mode:#o} -> fd#{len(self.fds) - 1}", 0)
         elif op is Op.CLOSE:
-            number = self.fd(cur.u8())
-            name = self._slot_name(number)
+            number, name = self.named(cur.u8())
             result = self._errno_of(lambda: self.transport.close(number))
             if result == 0:
                 for entry in self.fds:
@@ -245,34 +246,36 @@ class Replay:
         elif op is Op.POLL:
             count = cur.u8() % 4 + 1
             entries = []
+            names: list[str] = []
             for _ in range(count):
-                number = self.fd(cur.u8())
+                number, name = self.named(cur.u8())
                 bits = cur.u8()
                 entries.append((number, (bits & 0x7F) | (POLLWRNORM if bits & 0x80 else 0)))
-            what = "poll " + " ".join(f"{self._slot_name(n)}:{ev:#x}" for n, ev in entries)
+                names.append(name)
+            what = "poll " + " ".join(f"{n}:{ev:#x}" for n, (_, ev) in zip(names, entries, strict=True))
             try:
                 ready = self.transport.poll(entries, 0)
                 self._record(what + " -> " + ",".join(f"{r.revents:#x}" for r in ready), len(ready))
             except TransportError as exc:
                 self._record(what, _neg(exc))
         elif op is Op.READ:
-            number = self.fd(cur.u8())
+            number, name = self.named(cur.u8())
             count = cur.u16()
             self._settle(number)
             with self._nonblocking(number):
                 try:
                     data = self.transport.read(number, count)
-                    self._record(f"read {self._slot_name(number)} {count}", len(data))
+                    self._record(f"read {name} {count}", len(data))
                 except TransportError as exc:
-                    self._record(f"read {self._slot_name(number)} {count}", _neg(exc))
+                    self._record(f"read {name} {count}", _neg(exc))
         elif op is Op.WRITE:
-            number = self.fd(cur.u8())
+            number, name = self.named(cur.u8())
             data = cur.bytes(cur.u8())
             try:
                 result = self.transport.write(number, data)
             except TransportError as exc:
                 result = _neg(exc)
-            self._record(f"write {self._slot_name(number)} {data!r}", result)
+            self._record(f"write {name} {data!r}", result)
         else:
             slot, offset, n = cur.u8(), cur.u32(), cur.u16()
             data = cur.bytes(n)
@@ -309,14 +312,14 @@ class Replay:
         return _NonBlocking(number if self.kernel and entry is not None and not entry.nonblocking else None)
 
     def _mmap(self, cur: Cursor) -> None:
-        number = self.fd(cur.u8())
+        number, name = self.named(cur.u8())
         slot, raw_offset, raw_length, prot = cur.u8(), cur.u32(), cur.u32(), cur.u8() & 3
         if slot == 0xFF or not self.offsets:
             offset, length = raw_offset, raw_length or 4096
         else:
             offset, known = self.offsets[slot % len(self.offsets)]
             length = raw_length or known
-        what = f"mmap {self._slot_name(number)} {offset:#x} {length} prot={prot}"
+        what = f"mmap {name} {offset:#x} {length} prot={prot}"
         if self.kernel and length > 1 << 30:
             self._record(what, None)
             return
@@ -329,7 +332,7 @@ class Replay:
         self._record(what, 0)
 
     def _ioctl(self, cur: Cursor) -> None:
-        number = self.fd(cur.u8())
+        number, name = self.named(cur.u8())
         selector = cur.u8()
         table = self.vocabulary.ioctls
         request = cur.u32() if selector == 0xFF else table[selector % len(table)].number
@@ -379,7 +382,7 @@ class Replay:
             if (sel & 0x3F) < len(self.vocabulary.ctrls):
                 query.id = (self.vocabulary.ctrls[sel & 0x3F].id | (NEXT_CTRL if sel & 0x40 else 0)
                             | (NEXT_COMPOUND if sel & 0x80 else 0))  # fmt: skip
-        what = f"ioctl {self.vocabulary.ioctl_name(request)} {self._slot_name(number)}"
+        what = f"ioctl {self.vocabulary.ioctl_name(request)} {name}"
         if request in (C.VIDIOC_DQBUF, C.VIDIOC_DQEVENT):
             self._settle(number)
         with self._nonblocking(number):
