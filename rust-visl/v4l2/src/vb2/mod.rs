@@ -195,17 +195,24 @@ impl Queue {
         }
     }
 
-    /// Allocate up to `count` buffers in the first free slots; returns (first index, count).
+    /// The first run of `count` free slots (bitmap_find_next_zero_area over the buffer bitmap).
+    fn free_run(&self, count: u32) -> Option<u32> {
+        // CAST: at most MAX_NUM_BUFFERS.
+        let count = count as usize;
+        (0..=self.bufs.len().checked_sub(count)?)
+            .find(|&start| self.bufs[start..start + count].iter().all(Option::is_none))
+            // CAST: as above.
+            .map(|start| start as u32)
+    }
+
+    /// __vb2_queue_alloc: up to `count` buffers at consecutive indices, in the first free
+    /// run that holds them all, or else the most that fit in one; returns (first index, count).
     fn alloc(&mut self, memory: u32, count: u32, sizes: &PlaneSizes) -> (u32, u32) {
-        let mut first = None;
+        let Some((first, count)) = (1..=count).rev().find_map(|n| Some((self.free_run(n)?, n))) else {
+            return (0, 0);
+        };
         let mut allocated = 0;
-        for index in 0..MAX_NUM_BUFFERS {
-            if allocated == count {
-                break;
-            }
-            if self.bufs[index as usize].is_some() {
-                continue;
-            }
+        for index in first..first + count {
             // CAST: at most MAX_PLANES planes.
             let planes: Option<Vec<Plane>> = (0..sizes.sizes.len() as u32)
                 .map(|p| {
@@ -226,7 +233,6 @@ impl Queue {
             let Some(planes) = planes else {
                 break;
             };
-            first.get_or_insert(index);
             self.next_id += 1;
             self.bufs[index as usize] = Some(Buffer {
                 id: self.next_id,
@@ -247,7 +253,7 @@ impl Queue {
             });
             allocated += 1;
         }
-        (first.unwrap_or(0), allocated)
+        (if allocated == 0 { 0 } else { first }, allocated)
     }
 
     /// vb2_core_reqbufs/create_bufs: no buffer allocated is ENOMEM, the memory type forgotten.
