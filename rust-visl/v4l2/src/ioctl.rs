@@ -49,6 +49,10 @@ pub const MEDIA_IOC_DEVICE_INFO: u32 =
     ioc(IOC_READ | IOC_WRITE, b'|', 0, size_of::<uapi::media_device_info>());
 pub const MEDIA_IOC_G_TOPOLOGY: u32 =
     ioc(IOC_READ | IOC_WRITE, b'|', 4, size_of::<uapi::media_v2_topology>());
+pub const MEDIA_IOC_ENUM_ENTITIES: u32 =
+    ioc(IOC_READ | IOC_WRITE, b'|', 1, size_of::<uapi::media_entity_desc>());
+pub const MEDIA_IOC_ENUM_LINKS: u32 = ioc(IOC_READ | IOC_WRITE, b'|', 2, size_of::<uapi::media_links_enum>());
+pub const MEDIA_IOC_SETUP_LINK: u32 = ioc(IOC_READ | IOC_WRITE, b'|', 3, size_of::<uapi::media_link_desc>());
 pub const MEDIA_IOC_REQUEST_ALLOC: u32 = ioc(IOC_READ, b'|', 5, size_of::<i32>());
 pub const MEDIA_REQUEST_IOC_QUEUE: u32 = ioc(0, b'|', 0x80, 0);
 pub const MEDIA_REQUEST_IOC_REINIT: u32 = ioc(0, b'|', 0x81, 0);

@@ -7,19 +7,21 @@ use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use uapi::{
-    media_device_info, media_v2_entity, media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology,
-    v4l2_buffer, v4l2_capability, v4l2_control, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_event,
-    v4l2_event_subscription, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format,
-    v4l2_frmsizeenum, v4l2_plane, v4l2_query_ext_ctrl, v4l2_queryctrl, v4l2_querymenu, v4l2_remove_buffers,
-    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
-    V4L2_CTRL_WHICH_REQUEST_VAL, VIDEO_MAX_PLANES,
+    media_device_info, media_entity_desc, media_link_desc, media_links_enum, media_pad_desc, media_v2_entity,
+    media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology, v4l2_buffer, v4l2_capability,
+    v4l2_control, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_event, v4l2_event_subscription,
+    v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane,
+    v4l2_query_ext_ctrl, v4l2_queryctrl, v4l2_querymenu, v4l2_remove_buffers, v4l2_requestbuffers,
+    V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_CTRL_WHICH_REQUEST_VAL,
+    VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{
-    dispatch, ExtCtrls, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_G_TOPOLOGY, VIDIOC_CREATE_BUFS,
-    VIDIOC_DECODER_CMD, VIDIOC_ENUM_FMT, VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT,
-    VIDIOC_QUERYBUF, VIDIOC_QUERYCAP, VIDIOC_QUERY_EXT_CTRL, VIDIOC_REMOVE_BUFS, VIDIOC_REQBUFS,
-    VIDIOC_S_EXT_CTRLS, VIDIOC_S_FMT, VIDIOC_TRY_DECODER_CMD, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
+    dispatch, ExtCtrls, Ioctl, MEDIA_IOC_DEVICE_INFO, MEDIA_IOC_ENUM_ENTITIES, MEDIA_IOC_ENUM_LINKS,
+    MEDIA_IOC_G_TOPOLOGY, MEDIA_IOC_SETUP_LINK, VIDIOC_CREATE_BUFS, VIDIOC_DECODER_CMD, VIDIOC_ENUM_FMT,
+    VIDIOC_ENUM_FRAMESIZES, VIDIOC_G_EXT_CTRLS, VIDIOC_G_FMT, VIDIOC_QUERYBUF, VIDIOC_QUERYCAP,
+    VIDIOC_QUERY_EXT_CTRL, VIDIOC_REMOVE_BUFS, VIDIOC_REQBUFS, VIDIOC_S_EXT_CTRLS, VIDIOC_S_FMT,
+    VIDIOC_TRY_DECODER_CMD, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
 };
 use v4l2::ioctl::{
     stateless_try_decoder_cmd, MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT,
@@ -28,7 +30,9 @@ use v4l2::ioctl::{
     VIDIOC_S_CTRL, VIDIOC_S_PRIORITY, VIDIOC_UNSUBSCRIBE_EVENT,
 };
 use v4l2::m2m;
-use v4l2::media::{device_info, get_topology, MediaInfo, TopologySink};
+use v4l2::media::{
+    device_info, enum_entities, enum_links, get_topology, setup_link, LinksSink, MediaInfo, TopologySink,
+};
 use v4l2::request::RequestState;
 use v4l2::vb2::BufferArgs;
 use v4l2::{Errno, IoctlOps, Result};
@@ -462,6 +466,40 @@ impl TopologySink for UserArrays {
     }
 }
 
+/// Copies ENUM_LINKS's entries to the user's arrays one at a time, as the kernel's
+/// copy_to_user per entry does (entries before a bad one are written).
+struct UserLinks {
+    pads: *mut media_pad_desc,
+    links: *mut media_link_desc,
+}
+
+/// # Safety
+///
+/// `base` must be NULL or point to an array of at least `index + 1` writable `T`s.
+unsafe fn copy_entry<T: Copy>(base: *mut T, index: usize, entry: &T) -> Result {
+    // CAST: an address computation only; nothing is dereferenced before the probe.
+    let dest = (base as usize).wrapping_add(index.wrapping_mul(core::mem::size_of::<T>())) as *mut T;
+    if dest.is_null() || dest.align_offset(core::mem::align_of::<T>()) != 0 {
+        return Err(Errno::EFAULT);
+    }
+    access_ok(dest.cast(), core::mem::size_of::<T>())?;
+    // SAFETY: probed writable, aligned (checked above); the caller promises room for it.
+    // A byte copy, so the entry's (zeroed) padding reaches userspace as it is.
+    unsafe { core::ptr::copy_nonoverlapping(entry, dest, 1) };
+    Ok(())
+}
+
+impl LinksSink for UserLinks {
+    fn pad(&mut self, index: usize, desc: &media_pad_desc) -> Result {
+        // SAFETY: the UAPI contract: `pads` has room for the entity's pads.
+        unsafe { copy_entry(self.pads, index, desc) }
+    }
+    fn link(&mut self, index: usize, desc: &media_link_desc) -> Result {
+        // SAFETY: the UAPI contract: `links` has room for the entity's outgoing links.
+        unsafe { copy_entry(self.links, index, desc) }
+    }
+}
+
 /// ioctls on the media node.
 fn media_ioctl(dev: &mut Instance, request: u32, mut arg: UserArg) -> Result {
     let graph = &dev.graph;
@@ -484,6 +522,13 @@ fn media_ioctl(dev: &mut Instance, request: u32, mut arg: UserArg) -> Result {
             let mut sink = UserArrays(*topo);
             get_topology(graph, topo, &mut sink)
         }
+        MEDIA_IOC_ENUM_ENTITIES => enum_entities(graph, arg.get::<media_entity_desc>()?),
+        MEDIA_IOC_ENUM_LINKS => {
+            let links = arg.get::<media_links_enum>()?;
+            let mut sink = UserLinks { pads: links.pads, links: links.links };
+            enum_links(graph, links, &mut sink)
+        }
+        MEDIA_IOC_SETUP_LINK => setup_link(graph, arg.get::<media_link_desc>()?),
         _ => Err(Errno::ENOTTY),
     }
 }
