@@ -40,7 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--probes", default="all", help="probes to run: all, none, or a comma list")
     p.add_argument(
-        "--suites", default="", help="vector suites to run, comma separated (conform vectors list)"
+        "--suites",
+        default="all",
+        help="vector suites to run: all, none, or a comma list (conform vectors list; default: %(default)s)",
     )
     p.add_argument("--filter", default="", help="only items whose name contains this text")
     p.add_argument(
