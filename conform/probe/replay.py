@@ -10,8 +10,8 @@ Deviations on the kernel transport, where a call could block or disturb the repl
 process: ioctls and read() on a file opened without O_NONBLOCK run non-blocking, as
 rust-visl answers both modes, DQBUF, DQEVENT and read() after polling the file for up to
 ``settle_ms`` (c-visl's jobs finish on a worker, rust-visl's inside QBUF); a closed fd's
-slot becomes -1 (the kernel reuses numbers); TOUCH skips PROT_NONE mappings; mmap of more
-than 1 GiB is skipped.
+slot becomes :data:`STALE_FD` (the kernel reuses numbers); TOUCH skips PROT_NONE
+mappings.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ VOCABULARY = FUZZ_DIR / "vocabulary.txt"
 MAX_OPS = 512
 MAX_OFFSETS = 64
 MAX_FDS = 32
+STALE_FD = 999_999
+"""A closed slot's fd on the kernel, which reuses numbers: never open, like rust-visl's stale fds."""
 VIDEO_MAX_PLANES = 8
 MAX_CTRLS = 1024
 MAX_PAYLOAD = 1 << 20
@@ -195,7 +197,7 @@ class Replay:
         if selector == 0xFF or not self.fds:
             return -1
         entry = self.fds[selector % len(self.fds)]
-        return -1 if self.kernel and not entry.open else entry.number
+        return STALE_FD if self.kernel and not entry.open else entry.number
 
     def _fd_entry(self, number: int) -> _Fd | None:
         return next((e for e in self.fds if e.number == number and e.open), None)
@@ -320,9 +322,6 @@ class Replay:
             offset, known = self.offsets[slot % len(self.offsets)]
             length = raw_length or known
         what = f"mmap {name} {offset:#x} {length} prot={prot}"
-        if self.kernel and length > 1 << 30:
-            self._record(what, None)
-            return
         try:
             mapping = self.transport.mmap(number, offset, length, prot)
         except TransportError as exc:
