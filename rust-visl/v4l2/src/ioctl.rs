@@ -67,6 +67,7 @@ pub const VIDIOC_SUBSCRIBE_EVENT: u32 = ioc(IOC_WRITE, b'V', 90, size_of::<uapi:
 pub const VIDIOC_UNSUBSCRIBE_EVENT: u32 =
     ioc(IOC_WRITE, b'V', 91, size_of::<uapi::v4l2_event_subscription>());
 pub const VIDIOC_QBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 15, size_of::<uapi::v4l2_buffer>());
+pub const VIDIOC_EXPBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 16, size_of::<uapi::v4l2_exportbuffer>());
 pub const VIDIOC_DQBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 17, size_of::<uapi::v4l2_buffer>());
 pub const VIDIOC_PREPARE_BUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 93, size_of::<uapi::v4l2_buffer>());
 pub const VIDIOC_STREAMON: u32 = ioc(IOC_WRITE, b'V', 18, size_of::<i32>());

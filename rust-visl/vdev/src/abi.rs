@@ -10,10 +10,10 @@ use uapi::{
     media_device_info, media_entity_desc, media_link_desc, media_links_enum, media_pad_desc, media_v2_entity,
     media_v2_interface, media_v2_link, media_v2_pad, media_v2_topology, v4l2_buffer, v4l2_capability,
     v4l2_control, v4l2_create_buffers, v4l2_decoder_cmd, v4l2_event, v4l2_event_subscription,
-    v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum, v4l2_plane,
-    v4l2_query_ext_ctrl, v4l2_queryctrl, v4l2_querymenu, v4l2_remove_buffers, v4l2_requestbuffers,
-    V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE, V4L2_CTRL_WHICH_REQUEST_VAL,
-    VIDEO_MAX_PLANES,
+    v4l2_exportbuffer, v4l2_ext_control, v4l2_ext_controls, v4l2_fmtdesc, v4l2_format, v4l2_frmsizeenum,
+    v4l2_plane, v4l2_query_ext_ctrl, v4l2_queryctrl, v4l2_querymenu, v4l2_remove_buffers,
+    v4l2_requestbuffers, V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE, V4L2_BUF_TYPE_VIDEO_OUTPUT_MPLANE,
+    V4L2_CTRL_WHICH_REQUEST_VAL, VIDEO_MAX_PLANES,
 };
 use v4l2::ctrls::PayloadIo;
 use v4l2::ioctl::{
@@ -25,16 +25,16 @@ use v4l2::ioctl::{
 };
 use v4l2::ioctl::{
     stateless_try_decoder_cmd, MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT,
-    VIDIOC_DQBUF, VIDIOC_DQEVENT, VIDIOC_G_CTRL, VIDIOC_G_PRIORITY, VIDIOC_PREPARE_BUF, VIDIOC_QBUF,
-    VIDIOC_QUERYCTRL, VIDIOC_QUERYMENU, VIDIOC_STREAMOFF, VIDIOC_STREAMON, VIDIOC_SUBSCRIBE_EVENT,
-    VIDIOC_S_CTRL, VIDIOC_S_PRIORITY, VIDIOC_UNSUBSCRIBE_EVENT,
+    VIDIOC_DQBUF, VIDIOC_DQEVENT, VIDIOC_EXPBUF, VIDIOC_G_CTRL, VIDIOC_G_PRIORITY, VIDIOC_PREPARE_BUF,
+    VIDIOC_QBUF, VIDIOC_QUERYCTRL, VIDIOC_QUERYMENU, VIDIOC_STREAMOFF, VIDIOC_STREAMON,
+    VIDIOC_SUBSCRIBE_EVENT, VIDIOC_S_CTRL, VIDIOC_S_PRIORITY, VIDIOC_UNSUBSCRIBE_EVENT,
 };
 use v4l2::m2m;
 use v4l2::media::{
     device_info, enum_entities, enum_links, get_topology, setup_link, LinksSink, MediaInfo, TopologySink,
 };
 use v4l2::request::RequestState;
-use v4l2::vb2::BufferArgs;
+use v4l2::vb2::{BufferArgs, O_ACCMODE};
 use v4l2::{Errno, IoctlOps, Result};
 use visl::Context;
 
@@ -225,6 +225,26 @@ fn video_ioctl(
                 _ => Err(Errno::EINVAL),
             };
             return m2m::qbuf(&mut dev.driver, ctx, fd, &mut dev.requests, &lookup, &mut args);
+        }
+        VIDIOC_EXPBUF => {
+            let eb = arg.get::<v4l2_exportbuffer>()?;
+            let queue = ctx.queue_mut(eb.type_);
+            let export = queue.expbuf(eb)?;
+            let buffer_id = export.buffer_id;
+            // CAST: the access mode is two bits.
+            let accmode = (eb.flags & O_ACCMODE) as i32;
+            return match dev.install(File::DmaBuf { owner: fd, export, accmode }) {
+                Ok(dmabuf) => {
+                    // INFO_FL_CLEAR(v4l2_exportbuffer, flags): what follows `flags` goes back zeroed.
+                    eb.reserved = [0; 11];
+                    eb.fd = dmabuf;
+                    Ok(())
+                }
+                Err(errno) => {
+                    queue.unmap(buffer_id);
+                    Err(errno)
+                }
+            };
         }
         VIDIOC_PREPARE_BUF => return m2m::prepare_buf(&mut dev.driver, ctx, &mut buffer_args(&mut arg)?),
         VIDIOC_DQBUF => {
@@ -534,6 +554,7 @@ fn media_ioctl(dev: &mut Instance, request: u32, mut arg: UserArg) -> Result {
 }
 
 const PROT_WRITE: c_int = 2;
+const PAGE_SIZE: i64 = 4096;
 
 /// # Safety
 ///
@@ -549,6 +570,10 @@ pub unsafe extern "C" fn vdev_mmap(
     guarded(|| {
         if addr.is_null() {
             return Err(Errno::EFAULT);
+        }
+        // The mmap syscall refuses an offset that is not a whole number of pages first.
+        if offset & (PAGE_SIZE - 1) != 0 {
+            return Err(Errno::EINVAL);
         }
         // CAST: offsets are the 32-bit cookies QUERYBUF hands out; others match nothing.
         let offset = u32::try_from(offset).map_err(|_| Errno::EINVAL)?;
@@ -606,6 +631,8 @@ fn poll_one(dev: &mut Instance, fd: c_int, events: i16) -> i16 {
         },
         Some(File::Request(_)) => 0,
         Some(File::TracePipe { .. }) if dev.driver.trace.pipe.is_empty() => 0,
+        // dma_buf_poll: no fences are ever attached, so reads and writes are ready.
+        Some(File::DmaBuf { .. }) => POLLIN | POLLOUT,
         Some(_) => POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
     };
     ready & (events | POLLERR | POLLHUP)

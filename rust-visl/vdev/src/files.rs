@@ -7,6 +7,7 @@ use v4l2::m2m;
 use v4l2::media::Graph;
 use v4l2::prio::Priorities;
 use v4l2::request::Requests;
+use v4l2::vb2::Export;
 use v4l2::{Errno, Result};
 use visl::core::TRACE_SYSTEMS;
 use visl::{Context, Visl};
@@ -43,6 +44,13 @@ pub enum File {
     Bitstream {
         data: Vec<u8>,
         offset: usize,
+    },
+    /// A buffer plane exported by VIDIOC_EXPBUF: the video fd whose queue holds it, the
+    /// export (which keeps the buffer's memory alive), and the dmabuf file's access mode.
+    DmaBuf {
+        owner: i32,
+        export: Export,
+        accmode: i32,
     },
     /// A module parameter's sysfs file: which one, what the fd may do, and how far it was read.
     Param {
@@ -155,12 +163,38 @@ impl Instance {
                 let released = self.requests.put(*id);
                 self.release_request_buffers(&released);
             }
+            // The dmabuf's release: its buffer loses a user (an orphan may go with it).
+            File::DmaBuf { owner, export, .. } => {
+                let owner = *owner;
+                let ctx = match self.files.get_mut(&owner).or_else(|| self.closed.get_mut(&owner)) {
+                    Some(File::Video(ctx, _)) => Some(ctx),
+                    _ => None,
+                };
+                if let Some(ctx) = ctx {
+                    ctx.queue_for_offset(export.cookie).0.unmap(export.buffer_id);
+                }
+                self.forget_closed(owner);
+                return Ok(());
+            }
             _ => {}
         }
-        if self.mappings.values().any(|m| m.fd == fd) {
+        if self.referenced(fd) {
             self.closed.insert(fd, file);
         }
         Ok(())
+    }
+
+    /// Whether a mapping or an exported dmabuf still uses the buffers of video fd `fd`.
+    fn referenced(&self, fd: i32) -> bool {
+        self.mappings.values().any(|m| m.fd == fd)
+            || self.files.values().any(|f| matches!(f, File::DmaBuf { owner, .. } if *owner == fd))
+    }
+
+    /// A closed video file goes once nothing uses its buffers any more.
+    fn forget_closed(&mut self, fd: i32) {
+        if self.closed.contains_key(&fd) && !self.referenced(fd) {
+            self.closed.remove(&fd);
+        }
     }
 
     /// Buffers of a request that went away return to DEQUEUED in their contexts.
@@ -220,7 +254,7 @@ impl Instance {
                 let text = params[*index].value.show();
                 Ok(copy_from(text.as_bytes(), offset, buf))
             }
-            File::Video(..) | File::Media | File::Request(_) => Err(Errno::EINVAL),
+            File::Video(..) | File::Media | File::Request(_) | File::DmaBuf { .. } => Err(Errno::EINVAL),
         }
     }
 
@@ -256,15 +290,41 @@ impl Instance {
         !self.files.is_empty() || !self.mappings.is_empty()
     }
 
-    /// mmap() of a buffer plane: the address of its memory.
+    /// mmap() of a buffer plane, through its video fd or a dmabuf: the address of its memory.
     pub fn map(&mut self, fd: i32, offset: u32, length: usize, writable: bool) -> Result<*mut u8> {
-        let Some(File::Video(ctx, _)) = self.files.get_mut(&fd) else {
-            return Err(Errno::ENODEV);
+        let (owner, cookie, buffer_id, address) = match self.files.get_mut(&fd) {
+            Some(File::Video(ctx, _)) => {
+                let (queue, within) = ctx.queue_for_offset(offset);
+                let (buffer_id, memory) = queue.mmap(within, length, writable)?;
+                (fd, offset, buffer_id, memory.as_mut_ptr())
+            }
+            Some(File::DmaBuf { owner, export, accmode }) => {
+                let (owner, cookie, buffer_id) = (*owner, export.cookie, export.buffer_id);
+                let (plane, size, accmode) = (export.plane, export.size, *accmode);
+                // do_mmap: a shared mapping needs a readable file, and a writable one to write.
+                if accmode == O_WRONLY || (writable && accmode == O_RDONLY) {
+                    return Err(Errno::EACCES);
+                }
+                // dma_buf_mmap_internal: the pages asked for must lie within the dmabuf (the
+                // offset is whole pages: vdev_mmap checked); the vmalloc allocator then maps
+                // the plane from its start whatever the offset.
+                let page = 1usize << 12;
+                // CAST: u32 to usize.
+                if offset as usize / page + length.div_ceil(page) > size / page {
+                    return Err(Errno::EINVAL);
+                }
+                let Some(File::Video(ctx, _)) =
+                    self.files.get_mut(&owner).or_else(|| self.closed.get_mut(&owner))
+                else {
+                    return Err(Errno::ENODEV);
+                };
+                let memory =
+                    ctx.queue_for_offset(cookie).0.map_export(buffer_id, plane).ok_or(Errno::ENODEV)?;
+                (owner, cookie, buffer_id, memory.as_mut_ptr())
+            }
+            _ => return Err(Errno::ENODEV),
         };
-        let (queue, within) = ctx.queue_for_offset(offset);
-        let (buffer_id, memory) = queue.mmap(within, length, writable)?;
-        let address = memory.as_mut_ptr();
-        let mapping = Mapping { fd, offset, buffer_id, count: 0 };
+        let mapping = Mapping { fd: owner, offset: cookie, buffer_id, count: 0 };
         self.mappings.entry(address as usize).or_insert(mapping).count += 1;
         Ok(address)
     }
@@ -281,9 +341,7 @@ impl Instance {
         if let Some(File::Video(ctx, _)) = file {
             ctx.queue_for_offset(mapping.offset).0.unmap(mapping.buffer_id);
         }
-        if self.closed.contains_key(&mapping.fd) && !self.mappings.values().any(|m| m.fd == mapping.fd) {
-            self.closed.remove(&mapping.fd);
-        }
+        self.forget_closed(mapping.fd);
         Ok(())
     }
 }

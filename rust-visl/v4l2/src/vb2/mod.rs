@@ -1,5 +1,5 @@
 //! Buffer queues as videobuf2 keeps them (videobuf2-core.c / -v4l2.c, Linux 6.12):
-//! allocation (REQBUFS, CREATE_BUFS, REMOVE_BUFS), QUERYBUF and the mmap cookie scheme
+//! allocation (REQBUFS, CREATE_BUFS, REMOVE_BUFS), QUERYBUF, EXPBUF and the mmap cookie scheme
 //! here; queueing, dequeueing and streaming in [`stream`].
 
 mod stream;
@@ -42,6 +42,21 @@ fn zeroed(len: usize) -> Option<Vec<u8>> {
     // SAFETY: `ptr` comes from the global allocator with `layout`: `len` bytes of u8
     // alignment, all initialised (zeroed); the capacity is that allocation's size.
     Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
+}
+
+/// The export flags vb2_core_expbuf accepts (Linux's generic O_CLOEXEC and O_ACCMODE).
+const O_CLOEXEC: u32 = 0o2000000;
+pub const O_ACCMODE: u32 = 3;
+
+/// A plane exported as a dmabuf (VIDIOC_EXPBUF): it holds its buffer "in use" like a
+/// mapping does, until [`Queue::unmap`] with `buffer_id`.
+pub struct Export {
+    pub buffer_id: u64,
+    pub plane: usize,
+    /// The mmap offset cookie of the plane, queue base included: names the queue.
+    pub cookie: u32,
+    /// The dmabuf's size: the plane's page-aligned vmalloc size.
+    pub size: usize,
 }
 
 /// Where a buffer is in its life cycle (enum vb2_buffer_state).
@@ -389,6 +404,35 @@ impl Queue {
         buffer.mappings += 1;
         let id = buffer.id;
         Ok((id, &mut buffer.planes[plane as usize].mem[..]))
+    }
+
+    /// VIDIOC_EXPBUF (vb2_expbuf, vb2_core_expbuf with the vmalloc allocator's get_dmabuf):
+    /// the checks, then one more user of the buffer for the dmabuf.
+    pub fn expbuf(&mut self, eb: &v4l2_exportbuffer) -> Result<Export> {
+        let memory = self.memory;
+        let (buf_type, base) = (self.buf_type, self.offset_base);
+        let buffer = self.bufs.get_mut(eb.index as usize).and_then(Option::as_mut).ok_or(Errno::EINVAL)?;
+        if memory != Some(V4L2_MEMORY_MMAP)
+            || eb.flags & !(O_CLOEXEC | O_ACCMODE) != 0
+            || eb.type_ != buf_type
+        {
+            return Err(Errno::EINVAL);
+        }
+        // CAST: u32 to usize.
+        let plane = eb.plane as usize;
+        let p = buffer.planes.get(plane).ok_or(Errno::EINVAL)?;
+        let export = Export { buffer_id: buffer.id, plane, cookie: base + p.mem_offset, size: p.mem.len() };
+        buffer.mappings += 1;
+        Ok(export)
+    }
+
+    /// The memory of an exported plane, its buffer live or orphaned, for one more mapping
+    /// of the dmabuf (which [`Queue::unmap`] ends).
+    pub fn map_export(&mut self, id: u64, plane: usize) -> Option<&mut [u8]> {
+        let buffer = self.bufs.iter_mut().flatten().chain(self.orphans.iter_mut()).find(|b| b.id == id)?;
+        let memory = &mut buffer.planes.get_mut(plane)?.mem[..];
+        buffer.mappings += 1;
+        Some(memory)
     }
 
     /// One mapping of buffer `id` went away; an orphan whose last mapping goes is freed.
