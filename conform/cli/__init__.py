@@ -10,7 +10,7 @@ from conform.errors import ConformError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from conform.cli import bench, kernel, probe, references, report, run, shim, vectors
+    from conform.cli import bench, fluster, kernel, probe, references, report, run, shim, vectors
 
     parser = argparse.ArgumentParser(
         prog="conform",
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.register(sub)
     references.register(sub)
     bench.register(sub)
+    fluster.register(sub)
     probe.register(sub)
     kernel.register(sub)
     vectors.register(sub)
