@@ -34,7 +34,13 @@ def _h264(stream: bytes) -> RequestStream:
     return build(stream)
 
 
-FRONTENDS: dict[str, Builder] = {"H.264": _h264}
+def _mpeg2(stream: bytes) -> RequestStream:
+    from conform.codecs.mpeg2.requests import build
+
+    return build(stream)
+
+
+FRONTENDS: dict[str, Builder] = {"H.264": _h264, "MPEG2_VIDEO": _mpeg2}
 """Front-end by codec, keyed by fluster's codec spelling (``Suite.codec.value``)."""
 
 
@@ -55,6 +61,9 @@ CONTROL_STRUCTS: dict[int, str] = {
     C.V4L2_CID_STATELESS_H264_PRED_WEIGHTS: "struct v4l2_ctrl_h264_pred_weights",
     C.V4L2_CID_STATELESS_H264_SLICE_PARAMS: "struct v4l2_ctrl_h264_slice_params",
     C.V4L2_CID_STATELESS_H264_DECODE_PARAMS: "struct v4l2_ctrl_h264_decode_params",
+    C.V4L2_CID_STATELESS_MPEG2_SEQUENCE: "struct v4l2_ctrl_mpeg2_sequence",
+    C.V4L2_CID_STATELESS_MPEG2_PICTURE: "struct v4l2_ctrl_mpeg2_picture",
+    C.V4L2_CID_STATELESS_MPEG2_QUANTISATION: "struct v4l2_ctrl_mpeg2_quantisation",
 }
 """The struct behind each compound control (other codecs add theirs)."""
 
