@@ -161,15 +161,10 @@ def pictures(stream: bytes) -> Iterator[Picture]:
         elif code == StartCode.EXTENSION:
             _extension(b, unit)
         elif code == StartCode.GROUP:
-            if b.sequence is None:
-                raise BitstreamError("a group of pictures header before any sequence header", unit.offset)
+            _need_sequence(b, unit, "a group of pictures header")
             b.gop = parse_group_of_pictures_header(unit)
         elif code == StartCode.PICTURE:
-            if b.sequence is None:
-                if b.header is not None:
-                    raise Mpeg2NotSupported("MPEG-1 video (a sequence header without sequence_extension)",
-                                            b.header.offset)  # fmt: skip
-                raise BitstreamError("a picture before any sequence header", unit.offset)
+            _need_sequence(b, unit, "a picture")
             b.picture = parse_picture_header(unit)
             if b.picture.picture_coding_type == PictureCodingType.D:
                 raise Mpeg2NotSupported("D pictures (MPEG-1 DC-coded pictures)", unit.offset)
@@ -182,6 +177,16 @@ def pictures(stream: bytes) -> Iterator[Picture]:
     pic = b.finish()
     if pic is not None:
         yield pic
+
+
+def _need_sequence(b: _Builder, unit: Unit, what: str) -> None:
+    if b.sequence is not None:
+        return
+    if b.header is not None:
+        raise Mpeg2NotSupported(
+            "MPEG-1 video (a sequence header without sequence_extension)", b.header.offset
+        )
+    raise BitstreamError(f"{what} before any sequence header", unit.offset)
 
 
 def _extension(b: _Builder, unit: Unit) -> None:
