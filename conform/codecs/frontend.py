@@ -40,7 +40,13 @@ def _mpeg2(stream: bytes) -> RequestStream:
     return build(stream)
 
 
-FRONTENDS: dict[str, Builder] = {"H.264": _h264, "MPEG2_VIDEO": _mpeg2}
+def _hevc(stream: bytes) -> RequestStream:
+    from conform.codecs.hevc.requests import build
+
+    return build(stream)
+
+
+FRONTENDS: dict[str, Builder] = {"H.264": _h264, "MPEG2_VIDEO": _mpeg2, "H.265": _hevc}
 """Front-end by codec, keyed by fluster's codec spelling (``Suite.codec.value``)."""
 
 
@@ -64,6 +70,10 @@ CONTROL_STRUCTS: dict[int, str] = {
     C.V4L2_CID_STATELESS_MPEG2_SEQUENCE: "struct v4l2_ctrl_mpeg2_sequence",
     C.V4L2_CID_STATELESS_MPEG2_PICTURE: "struct v4l2_ctrl_mpeg2_picture",
     C.V4L2_CID_STATELESS_MPEG2_QUANTISATION: "struct v4l2_ctrl_mpeg2_quantisation",
+    C.V4L2_CID_STATELESS_HEVC_SPS: "struct v4l2_ctrl_hevc_sps",
+    C.V4L2_CID_STATELESS_HEVC_PPS: "struct v4l2_ctrl_hevc_pps",
+    C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX: "struct v4l2_ctrl_hevc_scaling_matrix",
+    C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS: "struct v4l2_ctrl_hevc_decode_params",
 }
 """The struct behind each compound control (other codecs add theirs)."""
 
@@ -76,6 +86,14 @@ CONTROL_NAMES: dict[int, str] = {
     C.V4L2_CID_STATELESS_H264_PRED_WEIGHTS: "H264_PRED_WEIGHTS",
     C.V4L2_CID_STATELESS_H264_SLICE_PARAMS: "H264_SLICE_PARAMS",
     C.V4L2_CID_STATELESS_H264_DECODE_PARAMS: "H264_DECODE_PARAMS",
+    C.V4L2_CID_STATELESS_HEVC_DECODE_MODE: "HEVC_DECODE_MODE",
+    C.V4L2_CID_STATELESS_HEVC_START_CODE: "HEVC_START_CODE",
+    C.V4L2_CID_STATELESS_HEVC_SPS: "HEVC_SPS",
+    C.V4L2_CID_STATELESS_HEVC_PPS: "HEVC_PPS",
+    C.V4L2_CID_STATELESS_HEVC_SLICE_PARAMS: "HEVC_SLICE_PARAMS",
+    C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX: "HEVC_SCALING_MATRIX",
+    C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS: "HEVC_DECODE_PARAMS",
+    C.V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS: "HEVC_ENTRY_POINT_OFFSETS",
 }
 
 

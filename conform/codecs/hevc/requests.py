@@ -1,0 +1,225 @@
+"""HEVC Annex B stream -> request stream, frame-based decode mode with Annex B start codes.
+
+One request per coded picture: the SPS, PPS, slice params (a dynamic array, one element
+per slice segment), scaling matrix (when the SPS enables scaling lists), decode params
+and, when slices have entry points, the entry point offsets controls; the payload is
+every slice segment NAL unit of the picture, each behind a ``00 00 01`` start code.
+Picture ``n`` (decoding order) gets timestamp ``(n + 1) * 1 ms`` so no reference is
+ever at 0; a DPB entry's ``timestamp`` is the timestamp of the picture it names.
+
+The whole stream is parsed before the first request is returned, so a feature that
+cannot be expressed gives :class:`HevcNotSupported` (and a corrupt stream a
+:class:`BitstreamError` naming the byte offset) instead of a partial request stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from conform.codecs.bitreader import BitstreamError
+from conform.codecs.frontend import RequestStream
+from conform.codecs.hevc.controls import (
+    SLICE_START_CODE,
+    decode_params_control,
+    entry_point_offsets_control,
+    pps_control,
+    scaling_matrix_control,
+    slice_params_control,
+    sps_control,
+)
+from conform.codecs.hevc.dpb import Dpb
+from conform.codecs.hevc.parser import (
+    HevcNotSupported,
+    Pps,
+    SliceHeader,
+    SliceType,
+    Sps,
+    Vps,
+    parse_pps,
+    parse_slice_header,
+    parse_sps,
+    parse_vps,
+)
+from conform.codecs.hevc.reader import NalUnitType, access_units, nal_units
+from conform.codecs.stream import DecodeRequest, StreamFormat
+from conform.device import ControlValue
+from conform.uapi import C
+
+PICTURE_PERIOD_NS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """One coded picture: its parameter sets and slice segments, and whether a sequence ends after it."""
+
+    sps: Sps
+    pps: Pps
+    slices: tuple[SliceHeader, ...]
+    end_of_sequence: bool = False
+
+    @property
+    def offset(self) -> int:
+        return self.slices[0].nal.offset
+
+
+def timestamp_ns(index: int) -> int:
+    return (index + 1) * PICTURE_PERIOD_NS
+
+
+def pictures(stream: bytes) -> Iterator[Picture]:
+    """The coded pictures of an Annex B stream, one per access unit (§7.4.2.4.4)."""
+    vpss: dict[int, Vps] = {}
+    spss: dict[int, Sps] = {}
+    ppss: dict[int, Pps] = {}
+    for unit in access_units(nal_units(stream)):
+        current: list[SliceHeader] = []
+        previous: SliceHeader | None = None
+        end = False
+        for nal in unit:
+            kind = nal.nal_unit_type
+            if kind == NalUnitType.VPS:
+                vps = parse_vps(nal)
+                vpss[vps.vps_video_parameter_set_id] = vps
+            elif kind == NalUnitType.SPS:
+                sps = parse_sps(nal, vpss)
+                spss[sps.sps_seq_parameter_set_id] = sps
+            elif kind == NalUnitType.PPS:
+                pps = parse_pps(nal, spss)
+                ppss[pps.pps_pic_parameter_set_id] = pps
+            elif kind in (NalUnitType.EOS, NalUnitType.EOB):
+                end = True
+            elif nal.is_vcl:
+                hdr = parse_slice_header(nal, spss, ppss, previous)
+                if hdr.header_bytes >= len(nal.data):
+                    raise BitstreamError("slice segment without slice_segment_data()", nal.offset)
+                if not current and not hdr.first_slice_segment_in_pic_flag:
+                    raise BitstreamError(
+                        "a picture whose first slice segment has first_slice_segment_in_pic_flag 0",
+                        nal.offset,
+                    )
+                if current:
+                    _check_same_picture(current[0], hdr)
+                if not hdr.dependent_slice_segment_flag:
+                    previous = hdr
+                current.append(hdr)
+        if current:
+            pps = ppss[current[0].slice_pic_parameter_set_id]
+            yield Picture(spss[pps.pps_seq_parameter_set_id], pps, tuple(current), end)
+
+
+def _check_same_picture(first: SliceHeader, hdr: SliceHeader) -> None:
+    """Slice segments of one picture share the PPS, NAL unit type and RPS (§7.4.7.1)."""
+    same = (
+        hdr.slice_pic_parameter_set_id == first.slice_pic_parameter_set_id
+        and hdr.nal.nal_unit_type == first.nal.nal_unit_type
+        and hdr.slice_pic_order_cnt_lsb == first.slice_pic_order_cnt_lsb
+        and hdr.st_rps == first.st_rps
+        and hdr.long_term == first.long_term
+    )
+    if not same:
+        raise BitstreamError("slice segments of one picture disagree on PPS, NAL unit type, POC or RPS",
+                             hdr.nal.offset)  # fmt: skip
+
+
+def _check_supported(pic: Picture) -> None:
+    sps, pps, offset = pic.sps, pic.pps, pic.offset
+    if sps.range_extension_flags:
+        raise HevcNotSupported(
+            f"SPS range extension tools ({', '.join(sps.range_extension_flags)}): the V4L2 HEVC SPS "
+            "has no fields for them", offset)  # fmt: skip
+    if pps.range_extension_in_use:
+        raise HevcNotSupported(
+            f"PPS range extension tools ({', '.join(pps.range_extension_in_use)}): the V4L2 HEVC PPS "
+            "has no fields for them", offset)  # fmt: skip
+    if sps.sps_scc_extension_flag:
+        raise HevcNotSupported("screen content coding (sps_scc_extension)", offset)
+    if sps.sps_multilayer_extension_flag:
+        raise HevcNotSupported("sps_multilayer_extension in a base-layer SPS", offset)
+    if len(pic.slices) > 600:
+        raise HevcNotSupported(f"{len(pic.slices)} slice segments in one picture (visl takes 600)", offset)
+
+
+def stream_format(sps: Sps) -> StreamFormat:
+    return StreamFormat(
+        C.V4L2_PIX_FMT_HEVC_SLICE,
+        sps.pic_width_in_luma_samples,
+        sps.pic_height_in_luma_samples,
+        device_controls=(
+            ControlValue(
+                C.V4L2_CID_STATELESS_HEVC_DECODE_MODE, C.V4L2_STATELESS_HEVC_DECODE_MODE_FRAME_BASED
+            ),
+            ControlValue(C.V4L2_CID_STATELESS_HEVC_START_CODE, C.V4L2_STATELESS_HEVC_START_CODE_ANNEX_B),
+        ),
+    )
+
+
+def buffer_flags(pic: Picture) -> int:
+    kinds = {s.slice_type for s in pic.slices}
+    if pic.slices[0].nal.is_irap:
+        return int(C.V4L2_BUF_FLAG_KEYFRAME)
+    if SliceType.B in kinds:
+        return int(C.V4L2_BUF_FLAG_BFRAME)
+    if SliceType.P in kinds:
+        return int(C.V4L2_BUF_FLAG_PFRAME)
+    return int(C.V4L2_BUF_FLAG_KEYFRAME)
+
+
+def build(stream: bytes) -> RequestStream:
+    """The frame-based request stream of an Annex B HEVC stream."""
+    pics = list(pictures(stream))
+    if not pics:
+        raise BitstreamError("the stream holds no slice segment NAL units", 0)
+    if not pics[0].slices[0].nal.is_irap:
+        raise BitstreamError("the stream does not begin with an IRAP picture", pics[0].offset)
+    first = pics[0].sps
+    fmt = stream_format(first)
+    dpb = Dpb()
+    requests: list[DecodeRequest] = []
+    for pic in pics:
+        size = (pic.sps.pic_width_in_luma_samples, pic.sps.pic_height_in_luma_samples)
+        if size != (first.pic_width_in_luma_samples, first.pic_height_in_luma_samples):
+            raise HevcNotSupported("a change of picture size mid-stream", pic.offset)
+        _check_supported(pic)
+        if dpb.skips(pic.slices[0]):
+            continue  # a RASL picture of a CRA that begins the stream: never decodable (§8.1.3)
+        requests.append(_request(dpb, pic, len(requests)))
+        if pic.end_of_sequence:
+            dpb.end_of_sequence()
+    return RequestStream(fmt, tuple(requests))
+
+
+def _request(dpb: Dpb, pic: Picture, index: int) -> DecodeRequest:
+    sps, pps, hdr = pic.sps, pic.pps, pic.slices[0]
+    ts = timestamp_ns(index)
+    try:
+        poc = dpb.picture_order_count(sps, hdr)
+        refs = dpb.reference_set(sps, hdr, poc)
+        controls = [
+            ControlValue.of(C.V4L2_CID_STATELESS_HEVC_SPS, sps_control(sps)),
+            ControlValue.of(C.V4L2_CID_STATELESS_HEVC_PPS, pps_control(pps)),
+            ControlValue.of(
+                C.V4L2_CID_STATELESS_HEVC_SLICE_PARAMS, slice_params_control(pic.slices, poc, refs)
+            ),
+        ]
+        if sps.scaling_list_enabled_flag:
+            controls.append(
+                ControlValue.of(
+                    C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX, scaling_matrix_control(pps.scaling_lists)
+                )
+            )
+        controls.append(
+            ControlValue.of(
+                C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, decode_params_control(pic.slices, poc, refs)
+            )
+        )
+        entries = entry_point_offsets_control(pic.slices)
+        if entries is not None:
+            controls.append(ControlValue.of(C.V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS, entries))
+        dpb.finish_picture(hdr, poc, ts, sps)
+    except BitstreamError as exc:
+        if exc.frame is None:
+            raise BitstreamError(str(exc).rsplit(" (at ", 1)[0], exc.offset, index) from exc
+        raise
+    payload = b"".join(SLICE_START_CODE + s.nal.data for s in pic.slices)
+    return DecodeRequest(tuple(controls), payload, ts, buffer_flags(pic))

@@ -1,0 +1,302 @@
+"""HEVC request streams: hand-checked parse, RPS and control values, not-supported and corrupt
+streams, determinism, the per-picture cost, and decoding on rust-visl (one frame per picture)."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import pytest
+
+from conform.codecs.bitreader import BitReader, BitstreamError, Rbsp
+from conform.codecs.frontend import build_request_stream, dump
+from conform.codecs.hevc.dpb import Dpb
+from conform.codecs.hevc.parser import HevcNotSupported, PredWeightTable, _st_ref_pic_set
+from conform.codecs.hevc.reader import nal_units
+from conform.codecs.hevc.requests import _check_supported, build, pictures
+from conform.device import ControlValue
+from conform.run.suite import Codec, load_suites
+from conform.run.vector import Vector, search_path
+from conform.uapi import C, ffi
+
+VECTORS = {v.name: v for s in load_suites(codec=Codec.H265) for v in s.resolve(search_path()).test_vectors}
+SLICE_PARAMS_SIZE = ffi.sizeof("struct v4l2_ctrl_hevc_slice_params")
+
+
+def data(name: str) -> bytes:
+    return VECTORS[name].read()
+
+
+def control(controls: tuple[ControlValue, ...], cid: int) -> bytes | None:
+    for ctrl in controls:
+        if ctrl.id == cid:
+            assert isinstance(ctrl.value, bytes)
+            return ctrl.value
+    return None
+
+
+def struct(controls: tuple[ControlValue, ...], cid: int, name: str) -> Any:
+    value = control(controls, cid)
+    assert value is not None, f"no control 0x{cid:x}"
+    obj = ffi.new(f"{name} *")
+    ffi.memmove(obj, value, ffi.sizeof(name))
+    return obj
+
+
+def slice_params(controls: tuple[ControlValue, ...]) -> Any:
+    value = control(controls, C.V4L2_CID_STATELESS_HEVC_SLICE_PARAMS)
+    assert value is not None and len(value) % SLICE_PARAMS_SIZE == 0
+    array = ffi.new("struct v4l2_ctrl_hevc_slice_params[]", len(value) // SLICE_PARAMS_SIZE)
+    ffi.memmove(array, value, len(value))
+    return array
+
+
+def decode_params(controls: tuple[ControlValue, ...]) -> Any:
+    return struct(controls, C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, "struct v4l2_ctrl_hevc_decode_params")
+
+
+def test_64x64_structure_matches_independent_values() -> None:
+    # From ffmpeg's trace of cros-codecs' 64x64-I-P-B-P.h265: IDR (POC 0), TRAIL_R P with
+    # slice_pic_order_cnt_lsb 2 and an inline RPS {-2} (bits 30..37), TRAIL_N B with lsb 1 and
+    # {-1 | +1} (bits 28..37); their byte_alignment() ends at bits 40, 72 and 64.
+    pics = list(pictures(data("64x64-I-P-B-P")))
+    assert [p.slices[0].nal.nal_unit_type for p in pics] == [20, 1, 0]
+    assert [p.slices[0].slice_pic_order_cnt_lsb for p in pics] == [0, 2, 1]
+    assert [p.slices[0].short_term_ref_pic_set_size for p in pics] == [0, 8, 10]
+    assert [p.slices[0].header_bytes for p in pics] == [5, 9, 8]
+    assert [p.slices[0].slice_qp_delta for p in pics] == [-20, -21, -18]
+    rs = build(data("64x64-I-P-B-P"))
+    assert [r.timestamp_ns for r in rs.requests] == [1_000_000, 2_000_000, 3_000_000]
+    assert [r.flags for r in rs.requests] == [C.V4L2_BUF_FLAG_KEYFRAME, C.V4L2_BUF_FLAG_PFRAME,
+                                              C.V4L2_BUF_FLAG_BFRAME]  # fmt: skip
+    sp = slice_params(rs.requests[1].controls)[0]
+    assert sp.data_byte_offset == 3 + 9 and sp.bit_size == 8 * len(rs.requests[1].payload)
+    assert rs.requests[1].payload.startswith(b"\x00\x00\x01\x02\x01")
+    dp = decode_params(rs.requests[0].controls)
+    assert dp.flags == C.V4L2_HEVC_DECODE_PARAM_FLAG_IRAP_PIC | C.V4L2_HEVC_DECODE_PARAM_FLAG_IDR_PIC
+    dp = decode_params(rs.requests[2].controls)
+    assert (dp.pic_order_cnt_val, dp.num_active_dpb_entries, dp.short_term_ref_pic_set_size) == (1, 2, 10)
+    assert [(e.timestamp, e.pic_order_cnt_val) for e in dp.dpb[0:2]] == [(1_000_000, 0), (2_000_000, 2)]
+    assert (dp.num_poc_st_curr_before, dp.poc_st_curr_before[0]) == (1, 0)
+    assert (dp.num_poc_st_curr_after, dp.poc_st_curr_after[0]) == (1, 1)
+
+
+def test_b_pyramid_reference_lists_and_weights() -> None:
+    # x265-bpyramid-wp decodes POC 0, 1, 3, then B POC 2 with RPS {-1, -2 | +1}: the DPB holds
+    # POC 0, 1, 3 in decoding order; RefPicList0 = StCurrBefore (POC 1, 0), RefPicList1 = POC 3.
+    rs = build(data("x265-bpyramid-wp"))
+    dp = decode_params(rs.requests[3].controls)
+    assert dp.pic_order_cnt_val == 2
+    assert [e.pic_order_cnt_val for e in dp.dpb[0:3]] == [0, 1, 3]
+    assert list(dp.poc_st_curr_before[0:2]) == [1, 0] and dp.poc_st_curr_after[0] == 2
+    sp = slice_params(rs.requests[3].controls)[0]
+    assert sp.slice_type == C.V4L2_HEVC_SLICE_TYPE_B and sp.slice_pic_order_cnt == 2
+    assert (sp.num_ref_idx_l0_active_minus1, sp.num_ref_idx_l1_active_minus1) == (1, 0)
+    assert list(sp.ref_idx_l0[0:2]) == [1, 0] and sp.ref_idx_l1[0] == 2
+    # The fade makes x265 send weights: some slice carries a non-zero luma weight delta.
+    weighted = [p.slices[0].pred_weight_table for p in pictures(data("x265-bpyramid-wp"))]
+    assert any(w is not None and any(w.delta_luma_weight_l0) for w in weighted)
+
+
+def test_inter_rps_prediction() -> None:
+    # RPS 0: {-1, -3 | +2}, all used.  RPS 1 predicts it with deltaRps = -1 and
+    # used_by_curr_pic_flag 1, 0 (use_delta_flag 1), 1, 1: (7-61) gives S0 = -1 (from deltaRps
+    # itself), -2, -4 with used 1, 1, 0; (7-62) gives S1 = +1, used.
+    bits = "0110101101010101"  # num_neg 2, num_pos 1, (minus1, used) x3
+    bits += "11110111"  # inter flag, sign 1, abs_minus1 0, flags per j
+    bits += "1" + "0" * (-(len(bits) + 1) % 8)
+    r = BitReader(Rbsp(int(bits, 2).to_bytes(len(bits) // 8, "big"), 0))
+    first = _st_ref_pic_set(r, 0, 2, [])
+    assert (first.delta_poc_s0, first.delta_poc_s1) == ((-1, -3), (2,))
+    second = _st_ref_pic_set(r, 1, 2, [first])
+    assert second.delta_poc_s0 == (-1, -2, -4) and second.used_by_curr_pic_s0 == (True, True, False)
+    assert second.delta_poc_s1 == (1,) and second.used_by_curr_pic_s1 == (True,)
+    assert second.num_delta_pocs_of_ref_rps_idx == 3
+
+
+def test_picture_order_count_msb_wraps() -> None:
+    pic = next(iter(pictures(data("x265-bpyramid-wp"))))
+    sps = dataclasses.replace(pic.sps, log2_max_pic_order_cnt_lsb_minus4=0)  # MaxPicOrderCntLsb 16
+    trail = next(p for p in pictures(data("x265-bpyramid-wp")) if p.slices[0].nal.nal_unit_type == 1).slices[
+        0
+    ]
+    dpb = Dpb(prev_tid0_poc=14, first_in_sequence=False)
+    assert dpb.picture_order_count(sps, dataclasses.replace(trail, slice_pic_order_cnt_lsb=1)) == 17
+    dpb.prev_tid0_poc = 17
+    assert dpb.picture_order_count(sps, dataclasses.replace(trail, slice_pic_order_cnt_lsb=15)) == 15
+    dpb.prev_tid0_poc = 40
+    assert dpb.picture_order_count(sps, dataclasses.replace(trail, slice_pic_order_cnt_lsb=9)) == 41
+
+
+def test_slices_are_one_dynamic_array_element_each() -> None:
+    # x265-slices: 192x128 in 32x32 CTBs (6x4), three slices of 8 CTBs... x265 splits by rows.
+    rs = build(data("x265-slices"))
+    for req in rs.requests:
+        sp = slice_params(req.controls)
+        assert len(sp) == 3
+        assert [s.slice_segment_addr for s in sp] == [0, 6, 12]
+        assert sum(s.bit_size for s in sp) == 8 * len(req.payload)
+        offsets = control(req.controls, C.V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS)
+        assert offsets is None or len(offsets) == 4 * sum(s.num_entry_point_offsets for s in sp)
+
+
+def test_wpp_entry_point_offsets() -> None:
+    # 128x96 in 16x16 CTBs: 6 CTB rows, so one slice per picture has 5 WPP entry points.
+    rs = build(data("x265-wpp"))
+    slices = [p.slices for p in pictures(data("x265-wpp"))]
+    for req, hdrs in zip(rs.requests, slices, strict=True):
+        (sp,) = slice_params(req.controls)
+        assert sp.num_entry_point_offsets == 5
+        value = control(req.controls, C.V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS)
+        assert value is not None
+        got = [int.from_bytes(value[i : i + 4], "little") for i in range(0, len(value), 4)]
+        assert got == [e + 1 for e in hdrs[0].entry_point_offset_minus1]
+        assert sum(got) < len(hdrs[0].nal.data) - hdrs[0].header_bytes
+
+
+def test_default_scaling_lists_in_raster_order() -> None:
+    # Table 7-6 in up-right diagonal order; scan position 10 is (x 0, y 4) -> raster 32,
+    # 11 is (1, 3) -> 25, 12 is (2, 2) -> 18, and the last is (7, 7).
+    req = build(data("x265-scaling-default")).requests[0]
+    m = struct(req.controls, C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX, "struct v4l2_ctrl_hevc_scaling_matrix")
+    assert all(list(m.scaling_list_4x4[i]) == [16] * 16 for i in range(6))
+    intra, inter = list(m.scaling_list_8x8[0]), list(m.scaling_list_8x8[3])
+    assert (intra[32], intra[25], intra[18], intra[63]) == (17, 16, 17, 115)
+    assert inter[63] == 91 and list(m.scaling_list_32x32[1]) == inter
+    assert list(m.scaling_list_dc_coef_16x16) == [16] * 6
+    sps = struct(req.controls, C.V4L2_CID_STATELESS_HEVC_SPS, "struct v4l2_ctrl_hevc_sps")
+    assert sps.flags & C.V4L2_HEVC_SPS_FLAG_SCALING_LIST_ENABLED
+    assert (
+        control(build(data("x265-wpp")).requests[0].controls, C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX)
+        is None
+    )
+
+
+def test_open_gop_cra_mid_stream_and_cra_first() -> None:
+    stream = data("x265-open-gop")
+    pics = list(pictures(stream))
+    rs = build(stream)
+    assert len(rs.requests) == len(pics) == 20
+    cra = [i for i, p in enumerate(pics) if p.slices[0].nal.nal_unit_type == 21]
+    assert cra
+    dp = decode_params(rs.requests[cra[0]].controls)
+    assert dp.flags == C.V4L2_HEVC_DECODE_PARAM_FLAG_IRAP_PIC
+    # The same stream cut before its first CRA (parameter sets kept): the RASL pictures that
+    # follow it reference pictures never decoded, so they are dropped (§8.1.3).
+    units = list(nal_units(stream))
+    first_vcl = next(i for i, u in enumerate(units) if u.nal_unit_type < 32)
+    cra_unit = next(u for u in units if u.nal_unit_type == 21)
+    head = stream[: units[first_vcl].offset - units[first_vcl].start_code_length]
+    cut = head + stream[cra_unit.offset - cra_unit.start_code_length :]
+    rest = [p for p in pictures(cut)]
+    rasl = [p for p in rest if p.slices[0].nal.is_rasl and p.offset < _next_irap(rest)]
+    assert rasl
+    assert len(build(cut).requests) == len(rest) - len(rasl)
+
+
+def _next_irap(pics: list[Any]) -> int:
+    later = [p.offset for p in pics[1:] if p.slices[0].nal.is_irap]
+    return later[0] if later else 1 << 60
+
+
+def test_temporal_layers_keep_sub_layer_ids() -> None:
+    rs = build(data("x265-temporal-layers"))
+    tids = {slice_params(r.controls)[0].nuh_temporal_id_plus1 for r in rs.requests}
+    assert tids == {1, 2, 3}
+    # IDR, P, TSA_R, TSA_N, TSA_N, then a CRA (POC 6) whose RASL picture (POC 5) is decoded: the
+    # CRA's RPS keeps POC 4 (PocStFoll) for it.
+    pocs = [decode_params(r.controls).pic_order_cnt_val for r in rs.requests]
+    assert pocs == [0, 4, 2, 1, 3, 6, 5, 10, 8, 7, 9, 11]
+    rasl = decode_params(rs.requests[6].controls)
+    assert [e.pic_order_cnt_val for e in rasl.dpb[0 : rasl.num_active_dpb_entries]] == [0, 4, 6]
+
+
+def test_unsupported_features_are_named() -> None:
+    pic = next(iter(pictures(data("64x64-I"))))
+    with pytest.raises(HevcNotSupported, match=r"^not supported: SPS range extension tools \(implicit_rdpcm"):
+        _check_supported(dataclasses.replace(pic, sps=dataclasses.replace(
+            pic.sps, range_extension_flags=("implicit_rdpcm_enabled_flag",))))  # fmt: skip
+    with pytest.raises(HevcNotSupported, match=r"^not supported: PPS range extension tools"):
+        _check_supported(dataclasses.replace(pic, pps=dataclasses.replace(
+            pic.pps, range_extension_in_use=("cross_component_prediction_enabled_flag",))))  # fmt: skip
+    from conform.codecs.hevc.controls import slice_params as fill
+    from conform.codecs.hevc.dpb import ReferenceSet
+
+    weights = PredWeightTable(6, 0, (0,), (0,), ((0, 0),), ((200, 0),))
+    hdr = dataclasses.replace(pic.slices[0], pred_weight_table=weights)
+    with pytest.raises(HevcNotSupported, match=r"delta_chroma_offset_l0 = 200, beyond V4L2's __s8"):
+        fill(ffi.new("struct v4l2_ctrl_hevc_slice_params *"), hdr, 0, ReferenceSet(()))
+
+
+def test_corrupt_streams_name_byte_offset() -> None:
+    stream = data("64x64-I-P")
+    units = list(nal_units(stream))
+    sps = next(u for u in units if u.nal_unit_type == 33)
+    with pytest.raises(BitstreamError, match=r"truncated NAL unit.*byte offset (\d+)\)") as info:
+        build(stream[: sps.offset + 6])
+    assert sps.offset <= info.value.offset < sps.offset + 6
+    pps = next(u for u in units if u.nal_unit_type == 34)
+    without = stream[: pps.offset - pps.start_code_length] + stream[pps.offset + len(pps.data) :]
+    with pytest.raises(BitstreamError, match=r"PPS 0, which the stream has not sent \(at byte offset \d+"):
+        build(without)
+    with pytest.raises(BitstreamError, match="byte offset 0"):
+        build(b"\x12\x34" + stream)
+    # A slice segment cut after its header has no slice data.
+    idr = next(u for u in units if u.nal_unit_type == 20)
+    cut = stream[: idr.offset + 5] + stream[idr.offset + len(idr.data) :]
+    with pytest.raises(
+        BitstreamError, match=rf"without slice_segment_data\(\) \(at byte offset {idr.offset}\)"
+    ):
+        build(cut)
+
+
+def test_missing_reference_names_picture_and_offset() -> None:
+    stream = data("x265-bpyramid-wp")
+    pics = list(pictures(stream))
+    gone = pics[1].slices[0].nal  # POC 1, a reference of what follows
+    cut = stream[: gone.offset - gone.start_code_length] + stream[gone.offset + len(gone.data) :]
+    with pytest.raises(BitstreamError, match=r"reference POC 1 of picture POC \d+ is not in the DPB "
+                                             r"\(at byte offset \d+, picture 1\)"):  # fmt: skip
+        build(cut)
+
+
+def test_request_streams_are_deterministic_and_dumped() -> None:
+    a = "\n".join(dump(build_request_stream("H.265", data("x265-bpyramid-wp"))))
+    b = "\n".join(dump(build_request_stream("H.265", data("x265-bpyramid-wp"))))
+    assert a == b
+    assert "format: S265 128x96" in a and "HEVC_START_CODE = 1" in a and "HEVC_DECODE_MODE = 1" in a
+    assert "request 11: timestamp_ns 12000000" in a and "HEVC_DECODE_PARAMS (struct" in a
+
+
+def test_every_suite_vector_builds_and_cost_per_picture() -> None:
+    pictures_total, elapsed = 0, 0.0
+    for vector in VECTORS.values():
+        stream = vector.read()
+        t = time.perf_counter()
+        rs = build(stream)
+        elapsed += time.perf_counter() - t
+        assert len(rs.requests) == len(list(pictures(stream))) > 0
+        pictures_total += len(rs.requests)
+    per_picture_us = elapsed / pictures_total * 1e6
+    print(f"HEVC request building: {pictures_total} pictures, {per_picture_us:.0f} us/picture")
+    assert per_picture_us < 5000
+
+
+@pytest.mark.parametrize(
+    "name", ["64x64-I-P-B-P", "bear", "x265-bpyramid-wp", "x265-slices", "x265-wpp", "x265-open-gop",
+             "x265-scaling-default", "x265-temporal-layers"],
+)  # fmt: skip
+def test_decodes_on_rust_visl(name: str) -> None:
+    from conform.drivers import resolve_driver
+    from conform.run.session import DecodeSession
+
+    vector: Vector = VECTORS[name]
+    rs = build(vector.read())
+    session = DecodeSession(resolve_driver("rust-visl").connect(), rs.format)
+    try:
+        frames = list(session.decode(rs.requests))
+    finally:
+        session.close()
+    assert len(frames) == len(rs.requests)
+    assert [f.buffer.timestamp_ns for f in frames] == [r.timestamp_ns for r in rs.requests]
