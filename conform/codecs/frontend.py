@@ -46,7 +46,13 @@ def _hevc(stream: bytes) -> RequestStream:
     return build(stream)
 
 
-FRONTENDS: dict[str, Builder] = {"H.264": _h264, "MPEG2_VIDEO": _mpeg2, "H.265": _hevc}
+def _vp8(stream: bytes) -> RequestStream:
+    from conform.codecs.vp8.requests import build
+
+    return build(stream)
+
+
+FRONTENDS: dict[str, Builder] = {"H.264": _h264, "MPEG2_VIDEO": _mpeg2, "H.265": _hevc, "VP8": _vp8}
 """Front-end by codec, keyed by fluster's codec spelling (``Suite.codec.value``)."""
 
 
@@ -74,6 +80,7 @@ CONTROL_STRUCTS: dict[int, str] = {
     C.V4L2_CID_STATELESS_HEVC_PPS: "struct v4l2_ctrl_hevc_pps",
     C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX: "struct v4l2_ctrl_hevc_scaling_matrix",
     C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS: "struct v4l2_ctrl_hevc_decode_params",
+    C.V4L2_CID_STATELESS_VP8_FRAME: "struct v4l2_ctrl_vp8_frame",
 }
 """The struct behind each compound control (other codecs add theirs)."""
 

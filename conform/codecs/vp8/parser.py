@@ -25,7 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conform.codecs.bitreader import BitstreamError, Trace
-from conform.codecs.vp8.probs import COEFF_UPDATE_PROBS, MV_UPDATE_PROBS, EntropyContext, EntropyProbs
+from conform.codecs.vp8.probs import (
+    COEFF_UPDATE_FLAT,
+    MV_UPDATE_PROBS,
+    EntropyContext,
+    EntropyProbs,
+    coeff_index,
+)
 from conform.codecs.vp8.reader import IvfFrame
 from conform.errors import NotSupportedError
 
@@ -34,6 +40,8 @@ KEY_FRAME_CHUNK = 10
 """Frame tag (3 bytes), start code (3), horizontal and vertical size codes (2 + 2) (§9.1)."""
 INTER_FRAME_CHUNK = 3
 MAX_PARTITIONS = 8
+NOT_UPDATED = 0xFF
+"""No 7-bit MV probability update reads as this."""
 
 
 class VP8NotSupported(NotSupportedError):
@@ -91,6 +99,37 @@ class BoolDecoder:
             self._bits -= shift
         self._range = rng
         return bit
+
+    def read_flagged_literals(self, update_probs: bytes, target: bytearray, bits: int) -> None:
+        """For each ``n``: a flag at probability ``update_probs[n]``, and when it is set,
+        ``target[n] = L(bits)`` (the update loops of §13.4 and §17.2, decoder state kept in
+        locals for speed; the same arithmetic as :meth:`read_bool`)."""
+        data, end = self._data, self._end
+        pos, value, nbits, rng = self._pos, self._value, self._bits, self._range
+        for n, prob in enumerate(update_probs):
+            split = 1 + (((rng - 1) * prob) >> 8)
+            if nbits < 8:
+                value = (value << 32) | int.from_bytes(data[pos : min(pos + 4, end)].ljust(4, b"\x00"), "big")
+                pos += 4
+                nbits += 32
+            bigsplit = split << (nbits - 8)
+            if value >= bigsplit:
+                rng -= split
+                value -= bigsplit
+                if rng < 128:
+                    shift = 8 - rng.bit_length()
+                    rng <<= shift
+                    nbits -= shift
+                self._pos, self._value, self._bits, self._range = pos, value, nbits, rng
+                target[n] = self.read_literal(bits)
+                pos, value, nbits, rng = self._pos, self._value, self._bits, self._range
+            else:
+                rng = split
+                if rng < 128:
+                    shift = 8 - rng.bit_length()
+                    rng <<= shift
+                    nbits -= shift
+        self._pos, self._value, self._bits, self._range = pos, value, nbits, rng
 
     def read_literal(self, n: int) -> int:
         """``L(n)``: an n-bit unsigned value, most significant bit first, each at probability 128."""
@@ -388,21 +427,16 @@ def parse_frame(frame: IvfFrame, state: StreamState, trace: Trace | None = None)
 
     # §13.4 token probability updates
     coeff = entropy.coeff
-    read_bool = bd.read_bool
-    for i, block in enumerate(COEFF_UPDATE_PROBS):
-        for j, band in enumerate(block):
-            for k, ctx in enumerate(band):
-                row = coeff[i][j][k]
-                for t, update_prob in enumerate(ctx):
-                    if trace is None:
-                        if read_bool(update_prob):
-                            row[t] = bd.read_literal(8)
-                    else:
-                        pos = base + bd.consumed
-                        flag = read_bool(update_prob)
-                        trace.append(("coeff_prob_update_flag", flag, pos))
-                        if flag:
-                            row[t] = lit(f"coeff_prob[{i}][{j}][{k}][{t}]", 8)
+    if trace is None:
+        bd.read_flagged_literals(COEFF_UPDATE_FLAT, coeff, 8)
+    else:
+        for n, update_prob in enumerate(COEFF_UPDATE_FLAT):
+            pos = base + bd.consumed
+            flag = bd.read_bool(update_prob)
+            trace.append(("coeff_prob_update_flag", flag, pos))
+            if flag:
+                i, j, k, t = coeff_index(n)
+                coeff[n] = lit(f"coeff_prob[{i}][{j}][{k}][{t}]", 8)
 
     # §9.10, §9.11 remaining frame header
     mb_no_coeff_skip = bool(lit("mb_no_coeff_skip", 1))
@@ -416,15 +450,22 @@ def parse_frame(frame: IvfFrame, state: StreamState, trace: Trace | None = None)
             entropy.set_y_mode(tuple(lit(f"intra_16x16_prob[{i}]", 8) for i in range(4)))
         if lit("intra_chroma_prob_update_flag", 1):
             entropy.set_uv_mode(tuple(lit(f"intra_chroma_prob[{i}]", 8) for i in range(3)))
-        # §17.2 MV probability updates
+        # §17.2 MV probability updates: a 7-bit x gives probability x << 1, or 1 for x == 0
         for i, updates in enumerate(MV_UPDATE_PROBS):
-            for j, update_prob in enumerate(updates):
-                pos = base + bd.consumed
-                flag = read_bool(update_prob)
-                _element(trace, "mv_prob_update_flag", flag, pos)
-                if flag:
-                    x = lit(f"mv_prob[{i}][{j}]", 7)
-                    entropy.set_mv(i, j, x << 1 if x else 1)
+            raw = bytearray(NOT_UPDATED for _ in updates)
+            if trace is None:
+                bd.read_flagged_literals(bytes(updates), raw, 7)
+            else:
+                for j, update_prob in enumerate(updates):
+                    pos = base + bd.consumed
+                    flag = bd.read_bool(update_prob)
+                    trace.append(("mv_prob_update_flag", flag, pos))
+                    if flag:
+                        raw[j] = lit(f"mv_prob[{i}][{j}]", 7)
+            mv = entropy.mv[i]
+            for j, x in enumerate(raw):
+                if x != NOT_UPDATED:
+                    mv[j] = x << 1 if x else 1
 
     header_bits = bd.consumed
     check_header_end(frame, header_bits, first_part_size, chunk)

@@ -388,18 +388,39 @@ DEFAULT_UV_MODE_PROBS = (162, 101, 204)
 """§16.2 ``uv_mode_prob`` (inter frames)."""
 
 
+def flatten(table: Probs4D) -> bytes:
+    """A ``[4][8][3][11]`` table in row-major order (the layout of ``coeff_probs`` in V4L2)."""
+    return bytes(p for block in table for band in block for ctx in band for p in ctx)
+
+
+def coeff_index(n: int) -> tuple[int, int, int, int]:
+    """``(i, j, k, l)`` of flat index ``n``."""
+    rest, t = divmod(n, ENTROPY_NODES)
+    rest, k = divmod(rest, PREV_COEFF_CONTEXTS)
+    i, j = divmod(rest, COEFF_BANDS)
+    return i, j, k, t
+
+
+COEFF_UPDATE_FLAT = flatten(COEFF_UPDATE_PROBS)
+DEFAULT_COEFF_FLAT = flatten(DEFAULT_COEFF_PROBS)
+
+
 @dataclass(frozen=True, slots=True)
 class EntropyProbs:
     """The probabilities in effect for one frame (what ``struct v4l2_vp8_entropy`` carries)."""
 
-    coeff_probs: Probs4D
+    coeff_probs: bytes
+    """``coeff_probs[4][8][3][11]`` flattened row-major (:func:`flatten`)."""
     y_mode_probs: tuple[int, ...]
     uv_mode_probs: tuple[int, ...]
     mv_probs: tuple[tuple[int, ...], ...]
 
+    def coeff(self, i: int, j: int, k: int, t: int) -> int:
+        return self.coeff_probs[((i * COEFF_BANDS + j) * PREV_COEFF_CONTEXTS + k) * ENTROPY_NODES + t]
+
 
 DEFAULT_PROBS = EntropyProbs(
-    DEFAULT_COEFF_PROBS, DEFAULT_Y_MODE_PROBS, DEFAULT_UV_MODE_PROBS, DEFAULT_MV_PROBS
+    DEFAULT_COEFF_FLAT, DEFAULT_Y_MODE_PROBS, DEFAULT_UV_MODE_PROBS, DEFAULT_MV_PROBS
 )
 
 
@@ -408,18 +429,20 @@ class EntropyContext:
 
     The parser calls :meth:`begin` at each frame (with whether it is a key frame), then
     :meth:`save_for_restore` when ``refresh_entropy_probs`` is 0, mutates the working
-    lists through the ``update_*`` methods while reading the header, and calls
-    :meth:`finish` once the header is read; that returns the probabilities in effect for
-    the frame and, when they were saved, puts the saved ones back for the next frame.
+    copies (:attr:`coeff`, :attr:`mv`, the mode setters) while reading the header, and
+    calls :meth:`finish` once the header is read; that returns the probabilities in effect
+    for the frame and, when they were saved, puts the saved ones back for the next frame.
     """
 
     def __init__(self) -> None:
         self._current = DEFAULT_PROBS
         self._saved: EntropyProbs | None = None
-        self._coeff: list[list[list[list[int]]]] = []
-        self._y_mode: list[int] = []
-        self._uv_mode: list[int] = []
-        self._mv: list[list[int]] = []
+        self.coeff = bytearray()
+        """The working token probabilities, flat (§13.4 updates them in place)."""
+        self.mv = [bytearray(), bytearray()]
+        """The working MV probabilities of the row and column contexts (§17.2)."""
+        self._y_mode: tuple[int, ...] = ()
+        self._uv_mode: tuple[int, ...] = ()
 
     @property
     def current(self) -> EntropyProbs:
@@ -431,36 +454,23 @@ class EntropyContext:
             self._current = DEFAULT_PROBS
         self._saved = None
         cur = self._current
-        self._coeff = [[[list(ctx) for ctx in band] for band in block] for block in cur.coeff_probs]
-        self._y_mode = list(cur.y_mode_probs)
-        self._uv_mode = list(cur.uv_mode_probs)
-        self._mv = [list(m) for m in cur.mv_probs]
+        self.coeff = bytearray(cur.coeff_probs)
+        self.mv = [bytearray(m) for m in cur.mv_probs]
+        self._y_mode = cur.y_mode_probs
+        self._uv_mode = cur.uv_mode_probs
 
     def save_for_restore(self) -> None:
         """``refresh_entropy_probs == 0``: this frame's updates last for this frame only."""
         self._saved = self._current
 
-    @property
-    def coeff(self) -> list[list[list[list[int]]]]:
-        """The working token probabilities ``[i][j][k][l]`` (§13.4 updates them in place)."""
-        return self._coeff
-
     def set_y_mode(self, probs: tuple[int, ...]) -> None:
-        self._y_mode = list(probs)
+        self._y_mode = probs
 
     def set_uv_mode(self, probs: tuple[int, ...]) -> None:
-        self._uv_mode = list(probs)
-
-    def set_mv(self, component: int, index: int, prob: int) -> None:
-        self._mv[component][index] = prob
+        self._uv_mode = probs
 
     def finish(self) -> EntropyProbs:
-        probs = EntropyProbs(
-            tuple(tuple(tuple(tuple(ctx) for ctx in band) for band in block) for block in self._coeff),
-            tuple(self._y_mode),
-            tuple(self._uv_mode),
-            tuple(tuple(m) for m in self._mv),
-        )
+        probs = EntropyProbs(bytes(self.coeff), self._y_mode, self._uv_mode, tuple(tuple(m) for m in self.mv))
         self._current = self._saved if self._saved is not None else probs
         self._saved = None
         return probs
