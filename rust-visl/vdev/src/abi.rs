@@ -387,7 +387,7 @@ unsafe fn user_array<'a>(ptr: *mut v4l2_ext_control, count: u32) -> Result<&'a m
         return Ok(&mut []);
     }
     if count > MAX_CTRLS {
-        return Err(Errno::ENOMEM);
+        return Err(Errno::EINVAL);
     }
     if ptr.is_null() || ptr.align_offset(core::mem::align_of::<v4l2_ext_control>()) != 0 {
         return Err(Errno::EFAULT);

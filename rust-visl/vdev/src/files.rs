@@ -76,6 +76,9 @@ pub struct Instance {
     mappings: BTreeMap<usize, Mapping>,
     /// Closed files whose buffers are still mapped: their memory lives until the last munmap.
     closed: BTreeMap<i32, File>,
+    /// The access mode (O_ACCMODE) each opened path was opened with; files made by ioctls
+    /// (request fds) are read-only, as anon_inode_getfile makes them.
+    access: BTreeMap<i32, i32>,
     next_fd: i32,
 }
 
@@ -103,7 +106,22 @@ impl Instance {
             files: BTreeMap::new(),
             mappings: BTreeMap::new(),
             closed: BTreeMap::new(),
+            access: BTreeMap::new(),
             next_fd: 1000,
+        }
+    }
+
+    /// vfs_read/vfs_write's first check: a file not opened for it answers EBADF.
+    fn check_access(&self, fd: i32, writing: bool) -> Result {
+        let mode = match self.files.get(&fd).ok_or(Errno::EBADF)? {
+            File::DmaBuf { accmode, .. } => *accmode,
+            _ => self.access.get(&fd).copied().unwrap_or(O_RDONLY),
+        };
+        let allowed = if writing { mode != O_RDONLY } else { mode != O_WRONLY };
+        if allowed {
+            Ok(())
+        } else {
+            Err(Errno::EBADF)
         }
     }
 
@@ -131,7 +149,9 @@ impl Instance {
             }
             _ => self.open_param(path, flags)?,
         };
-        self.install(file)
+        let fd = self.install(file)?;
+        self.access.insert(fd, flags & O_ACCMODE);
+        Ok(fd)
     }
 
     /// A new fd for `file`.
@@ -148,6 +168,7 @@ impl Instance {
 
     pub fn close(&mut self, fd: i32) -> Result {
         let mut file = self.files.remove(&fd).ok_or(Errno::EBADF)?;
+        self.access.remove(&fd);
         match &mut file {
             // v4l2_m2m_ctx_release: both queues stop, the handler leaves its requests.
             File::Video(ctx, _) => {
@@ -228,6 +249,7 @@ impl Instance {
 
     /// read() of a parameter file: its text once, then end of file.
     pub fn read(&mut self, fd: i32, buf: &mut [u8]) -> Result<usize> {
+        self.check_access(fd, false)?;
         let params = &self.driver.params;
         let trace = &mut self.driver.trace;
         match self.files.get_mut(&fd).ok_or(Errno::EBADF)? {
@@ -260,6 +282,7 @@ impl Instance {
 
     /// write() of a parameter file: the whole buffer is the new value, as sysfs stores it.
     pub fn write(&mut self, fd: i32, data: &[u8]) -> Result<usize> {
+        self.check_access(fd, true)?;
         match self.files.get(&fd).ok_or(Errno::EBADF)? {
             File::Param { index, writable, .. } => {
                 if !*writable {
@@ -322,7 +345,9 @@ impl Instance {
                     ctx.queue_for_offset(cookie).0.map_export(buffer_id, plane).ok_or(Errno::ENODEV)?;
                 (owner, cookie, buffer_id, memory.as_mut_ptr())
             }
-            _ => return Err(Errno::ENODEV),
+            // ksys_mmap_pgoff: no such file is EBADF; a file without mmap is ENODEV.
+            None => return Err(Errno::EBADF),
+            Some(_) => return Err(Errno::ENODEV),
         };
         let mapping = Mapping { fd: owner, offset: cookie, buffer_id, count: 0 };
         self.mappings.entry(address as usize).or_insert(mapping).count += 1;
