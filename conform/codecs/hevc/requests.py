@@ -136,8 +136,6 @@ def _check_supported(pic: Picture) -> None:
         raise HevcNotSupported("screen content coding (sps_scc_extension)", offset)
     if sps.sps_multilayer_extension_flag:
         raise HevcNotSupported("sps_multilayer_extension in a base-layer SPS", offset)
-    if len(pic.slices) > 600:
-        raise HevcNotSupported(f"{len(pic.slices)} slice segments in one picture (visl takes 600)", offset)
 
 
 def stream_format(sps: Sps) -> StreamFormat:
