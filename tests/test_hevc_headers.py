@@ -40,7 +40,8 @@ def test_suites_cover_the_store_and_the_recipes() -> None:
     names = {v.name for _, v in VECTORS}
     assert {"64x64-I", "64x64-I-P", "64x64-I-P-B-P", "bbb", "bear", "test-25fps"} <= names
     assert {"x265-bpyramid-wp", "x265-slices", "x265-wpp", "x265-scaling-default", "x265-open-gop",
-            "x265-temporal-layers", "x265-main10", "x265-lossless"} <= names  # fmt: skip
+            "x265-temporal-layers", "x265-main10", "x265-lossless", "kvz-tiles",
+            "kvz-tiles-wpp"} <= names  # fmt: skip
 
 
 @pytest.mark.parametrize(("suite", "vector"), VECTORS, ids=[f"{s}/{v.name}" for s, v in VECTORS])

@@ -155,6 +155,26 @@ def test_wpp_entry_point_offsets() -> None:
         assert sum(got) < len(hdrs[0].nal.data) - hdrs[0].header_bytes
 
 
+def test_tiles_uniform_and_explicit() -> None:
+    # kvz-tiles: 192x128 in 64x64 CTBs, uniform 3x2 tiles of one CTB, one slice per tile.
+    rs = build(data("kvz-tiles"))
+    pps = struct(rs.requests[0].controls, C.V4L2_CID_STATELESS_HEVC_PPS, "struct v4l2_ctrl_hevc_pps")
+    tiles = C.V4L2_HEVC_PPS_FLAG_TILES_ENABLED | C.V4L2_HEVC_PPS_FLAG_UNIFORM_SPACING
+    assert pps.flags & tiles == tiles
+    assert (pps.num_tile_columns_minus1, pps.num_tile_rows_minus1) == (2, 1)
+    assert [s.slice_segment_addr for s in slice_params(rs.requests[0].controls)] == [0, 1, 2, 3, 4, 5]
+    # kvz-tiles-wpp: a 64-pixel first column (column_width_minus1 0 sent, the last derived as
+    # 1), two uniform rows, WPP inside: one slice with an entry point per further tile.
+    rs = build(data("kvz-tiles-wpp"))
+    pps = struct(rs.requests[0].controls, C.V4L2_CID_STATELESS_HEVC_PPS, "struct v4l2_ctrl_hevc_pps")
+    assert not pps.flags & C.V4L2_HEVC_PPS_FLAG_UNIFORM_SPACING
+    assert pps.flags & C.V4L2_HEVC_PPS_FLAG_ENTROPY_CODING_SYNC_ENABLED
+    assert (pps.num_tile_columns_minus1, pps.num_tile_rows_minus1) == (1, 1)
+    assert list(pps.column_width_minus1[0:3]) == [0, 1, 0] and list(pps.row_height_minus1[0:2]) == [0, 0]
+    (sp,) = slice_params(rs.requests[0].controls)
+    assert sp.num_entry_point_offsets == 3
+
+
 def test_default_scaling_lists_in_raster_order() -> None:
     # Table 7-6 in up-right diagonal order; scan position 10 is (x 0, y 4) -> raster 32,
     # 11 is (1, 3) -> 25, 12 is (2, 2) -> 18, and the last is (7, 7).
@@ -285,7 +305,7 @@ def test_every_suite_vector_builds_and_cost_per_picture() -> None:
 
 @pytest.mark.parametrize(
     "name", ["64x64-I-P-B-P", "bear", "x265-bpyramid-wp", "x265-slices", "x265-wpp", "x265-open-gop",
-             "x265-scaling-default", "x265-temporal-layers"],
+             "x265-scaling-default", "x265-temporal-layers", "kvz-tiles", "kvz-tiles-wpp"],
 )  # fmt: skip
 def test_decodes_on_rust_visl(name: str) -> None:
     from conform.drivers import resolve_driver

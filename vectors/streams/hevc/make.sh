@@ -4,11 +4,15 @@
 # weighted prediction, several slices per picture, wavefront parallel processing (entry
 # points), the default scaling lists, open GOPs (CRA with RASL pictures),
 # temporal sub-layers, Main 10, lossless CUs (transquant bypass), deblocking overrides.
-# x265 writes no tiles and no long-term references, and this build refuses custom
-# scaling-list files, so none of these streams have them.
-# Usage: FFMPEG="<argv of ffmpeg>" ./make.sh   (for example conform's copy of trixie's ffmpeg)
+# x265 writes no tiles, so the two tile streams come from kvazaar (Debian trixie's 2.3.1).
+# Neither encoder writes long-term references, SPS reference picture sets (hence no inter
+# RPS prediction), list modifications or dependent slice segments; x265 here also refuses
+# custom scaling-list files.  None of these streams have them.
+# Usage: FFMPEG="<argv of ffmpeg>" KVAZAAR="<argv of kvazaar>" ./make.sh
+#   (for example conform's copy of trixie's ffmpeg, and trixie's kvazaar unpacked with dpkg -x)
 set -eu
 FF=${FFMPEG:-ffmpeg}
+KVZ=${KVAZAAR:-kvazaar}
 SRC="-f lavfi -i testsrc2=size=128x96:rate=25,format=yuv420p"
 X="-c:v libx265 -threads 1 -f hevc -y"
 P="log-level=error:frame-threads=1"  # pools=none breaks x265 slices
@@ -35,3 +39,11 @@ $FF -v error -f lavfi -i testsrc2=size=64x64:rate=25,format=yuv420p10le -frames:
 # Lossless (cu_transquant_bypass), sign hiding off, transform skip, constrained intra.
 $FF -v error -f lavfi -i testsrc2=size=64x64:rate=25,format=yuv420p -frames:v 4 $X \
   -x265-params "$P:lossless=1:signhide=0:tskip=1:constrained-intra=1:bframes=0" x265-lossless.h265
+# kvazaar: 192x128 in 64x64 CTBs (3x2).  Uniform 3x2 tiles, one slice per tile.
+$FF -v error -f lavfi -i testsrc2=size=192x128:rate=25,format=yuv420p -frames:v 10 -f rawvideo -y kvz-src.yuv
+$KVZ -i kvz-src.yuv --input-res 192x128 -o kvz-tiles.h265 --tiles 3x2 --slices tiles --gop 8 --threads 0 \
+  --owf 0 --no-psnr --no-info
+# Non-uniform 2x2 tiles (a 64-pixel first column) with WPP inside them, default scaling lists.
+$KVZ -i kvz-src.yuv --input-res 192x128 -o kvz-tiles-wpp.h265 --tiles-width-split 64 --tiles-height-split u2 \
+  --wpp --gop lp-g4d3t1 --scaling-list default --threads 0 --owf 0 --no-psnr --no-info
+rm -f kvz-src.yuv
