@@ -22,7 +22,7 @@ bits the boolean decoder has consumed.  The oracle test compares the trace with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conform.codecs.bitreader import BitstreamError, Trace
 from conform.codecs.vp8.probs import (
@@ -39,7 +39,6 @@ START_CODE = b"\x9d\x01\x2a"
 KEY_FRAME_CHUNK = 10
 """Frame tag (3 bytes), start code (3), horizontal and vertical size codes (2 + 2) (§9.1)."""
 INTER_FRAME_CHUNK = 3
-MAX_PARTITIONS = 8
 NOT_UPDATED = 0xFF
 """No 7-bit MV probability update reads as this."""
 
@@ -348,30 +347,40 @@ def parse_frame(frame: IvfFrame, state: StreamState, trace: Trace | None = None)
         color_space = lit("color_space", 1)
         clamping_type = lit("clamping_type", 1)
 
-    # §9.3 segmentation
-    seg = state.segmentation
+    # §9.3 segmentation (keyword arguments evaluate, and so read, in order)
+    seg = replace(
+        state.segmentation,
+        segmentation_enabled=False,
+        update_mb_segmentation_map=False,
+        update_segment_feature_data=False,
+    )
     if lit("segmentation_enabled", 1):
         update_map = bool(lit("update_mb_segmentation_map", 1))
         update_data = bool(lit("update_segment_feature_data", 1))
-        mode, quant, lf, probs = seg.segment_feature_mode, seg.quantizer_update_value, seg.lf_update_value, \
-            seg.segment_prob  # fmt: skip
+        seg = replace(
+            seg, segmentation_enabled=True, update_mb_segmentation_map=update_map,
+            update_segment_feature_data=update_data,
+        )  # fmt: skip
         if update_data:
-            mode = lit("segment_feature_mode", 1)
-            quant = tuple(
-                signed(f"quantizer_update_value[{i}]", 7) if lit("quantizer_update", 1) else 0
-                for i in range(4)
-            )
-            lf = tuple(
-                signed(f"lf_update_value[{i}]", 6) if lit("loop_filter_update", 1) else 0 for i in range(4)
+            seg = replace(
+                seg,
+                segment_feature_mode=lit("segment_feature_mode", 1),
+                quantizer_update_value=tuple(
+                    signed(f"quantizer_update_value[{i}]", 7) if lit("quantizer_update", 1) else 0
+                    for i in range(4)
+                ),
+                lf_update_value=tuple(
+                    signed(f"lf_update_value[{i}]", 6) if lit("loop_filter_update", 1) else 0
+                    for i in range(4)
+                ),
             )
         if update_map:
-            probs = tuple(
-                lit(f"segment_prob[{i}]", 8) if lit("segment_prob_update", 1) else 255 for i in range(3)
+            seg = replace(
+                seg,
+                segment_prob=tuple(
+                    lit(f"segment_prob[{i}]", 8) if lit("segment_prob_update", 1) else 255 for i in range(3)
+                ),
             )
-        seg = Segmentation(True, update_map, update_data, mode, quant, lf, probs)
-    else:
-        seg = Segmentation(False, False, False, seg.segment_feature_mode, seg.quantizer_update_value,
-                           seg.lf_update_value, seg.segment_prob)  # fmt: skip
     state.segmentation = seg
 
     # §9.6 loop filter
