@@ -44,28 +44,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--size", default="640x480", metavar="WxH", help="coded size for --decode (default: %(default)s)"
     )
     p.add_argument("--capture", default="NV12", choices=("NV12", "YU12"), help="CAPTURE format for --decode")
+    p.add_argument(
+        "--findings",
+        action="store_true",
+        help="run the reproducers of upstream visl's known defects (conform/probe/findings.py)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     driver = resolve_driver(args.driver)
     if driver.needs_guest and not in_guest():
-        argv = [
-            "probe",
-            "--driver",
-            args.driver,
-            "--decode",
-            str(args.decode),
-            "--size",
-            args.size,
-            "--capture",
-            args.capture,
-        ] + (["--json"] if args.json else [])
+        argv = (
+            [
+                "probe",
+                "--driver",
+                args.driver,
+                "--decode",
+                str(args.decode),
+                "--size",
+                args.size,
+                "--capture",
+                args.capture,
+            ]
+            + (["--json"] if args.json else [])
+            + (["--findings"] if args.findings else [])
+        )
         return rerun_in_guest(argv, parse_params(args.param), args.timeout)
     from conform.probe.describe import describe
     from conform.probe.text import render
 
     nodes = driver.connect()
+    if args.findings:
+        from conform.probe.findings import report as findings_report
+
+        sys.stdout.write(findings_report(nodes))
+        return 0
     desc = describe(nodes)
     if args.json:
         json.dump(desc.as_json(), sys.stdout, indent=1, sort_keys=True)

@@ -51,7 +51,7 @@ def render(summary: Summary) -> str:
             lines += _wrap(blocker, "  - ")
     reasons = sorted({reason for r in summary.results for reason in r.reasons})
     if reasons:
-        lines += ["", "Waivers applied:"]
+        lines += ["", "Waivers applied (upstream findings and reviewed exceptions):"]
         for reason in reasons:
             lines += _wrap(reason, "  - ")
     statuses = ", ".join(f"{k} {n}" for k, n in sorted(summary.status_counts().items()))

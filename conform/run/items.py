@@ -93,7 +93,7 @@ Probe = Callable[[Nodes], Iterable[tuple[str, Any]]]
 
 def probe_catalogue() -> dict[str, tuple[Probe, float]]:
     """Every probe conform runs as an item, with its weight (seconds on rust-visl, roughly)."""
-    from conform.probe import buffers, commands, decode, formats, hostile, params, streaming
+    from conform.probe import buffers, commands, decode, findings, formats, hostile, params, streaming
     from conform.probe.describe import describe
 
     def description(nodes: Nodes) -> Iterable[tuple[str, Any]]:
@@ -109,6 +109,7 @@ def probe_catalogue() -> dict[str, tuple[Probe, float]]:
         "streaming": (streaming.cases, 1.0),
         "decode": (decode.cases, 15.0),
         "decode-dumps": (decode.dump_cases, 2.0),
+        "findings": (findings.cases, 1.0),
     }
 
 
