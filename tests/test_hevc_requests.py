@@ -11,8 +11,14 @@ import pytest
 
 from conform.codecs.bitreader import BitReader, BitstreamError, Rbsp
 from conform.codecs.frontend import build_request_stream, dump
-from conform.codecs.hevc.dpb import Dpb
-from conform.codecs.hevc.parser import HevcNotSupported, PredWeightTable, _st_ref_pic_set
+from conform.codecs.hevc.dpb import Dpb, RefPicture
+from conform.codecs.hevc.parser import (
+    HevcNotSupported,
+    LongTermRefs,
+    PredWeightTable,
+    StRefPicSet,
+    _st_ref_pic_set,
+)
 from conform.codecs.hevc.reader import nal_units
 from conform.codecs.hevc.requests import _check_supported, build, pictures
 from conform.device import ControlValue
@@ -127,6 +133,76 @@ def test_picture_order_count_msb_wraps() -> None:
     assert dpb.picture_order_count(sps, dataclasses.replace(trail, slice_pic_order_cnt_lsb=15)) == 15
     dpb.prev_tid0_poc = 40
     assert dpb.picture_order_count(sps, dataclasses.replace(trail, slice_pic_order_cnt_lsb=9)) == 41
+
+
+def test_long_term_references_and_list_modification() -> None:
+    # No stream here has long-term pictures (x265 and kvazaar write none): a P picture POC 24
+    # over a DPB holding POC 0, 8, 16, with RPS {-8} and one long-term picture PocLsbLt 0.
+    # §8.3.2: POC 16 is StCurrBefore, POC 0 (matched on its LSBs) LtCurr, POC 8 is dropped.
+    pics = list(pictures(data("x265-bpyramid-wp")))
+    sps, trail = pics[0].sps, pics[1].slices[0]
+    hdr = dataclasses.replace(
+        trail, slice_pic_order_cnt_lsb=24, st_rps=StRefPicSet((-8,), (True,), (), ()),
+        long_term=LongTermRefs((0,), (True,), (False,), (0,)), num_ref_idx_l0_active_minus1=1,
+    )  # fmt: skip
+    refs_in = [RefPicture(0, 1_000_000), RefPicture(8, 2_000_000), RefPicture(16, 3_000_000)]
+    dpb = Dpb(list(refs_in), prev_tid0_poc=16, first_in_sequence=False)
+    poc = dpb.picture_order_count(sps, hdr)
+    refs = dpb.reference_set(sps, hdr, poc)
+    assert poc == 24
+    assert refs.entries == (RefPicture(0, 1_000_000, True), RefPicture(16, 3_000_000))
+    assert (refs.st_curr_before, refs.st_curr_after, refs.lt_curr) == ((1,), (), (0,))
+    assert refs.ref_pic_lists(hdr) == ((1, 0), ())
+    modified = dataclasses.replace(hdr, ref_pic_list_modification_flag_l0=True, list_entry_l0=(1, 1))
+    assert refs.ref_pic_lists(modified) == ((0, 0), ())
+    from conform.codecs.hevc.controls import decode_params_control
+
+    dp = decode_params_control([hdr], poc, refs)
+    assert dp.dpb[0].flags == C.V4L2_HEVC_DPB_ENTRY_LONG_TERM_REFERENCE and dp.dpb[1].flags == 0
+    assert (dp.num_poc_lt_curr, dp.poc_lt_curr[0], dp.num_active_dpb_entries) == (1, 0, 2)
+    # With delta_poc_msb_present_flag the whole POC must match: MaxPicOrderCntLsb 16, PocLsbLt 8,
+    # DeltaPocMsbCycleLt 1 name POC 24 - 16 - (24 & 15) + 8 = 8.
+    small = dataclasses.replace(sps, log2_max_pic_order_cnt_lsb_minus4=0)
+    msb = dataclasses.replace(
+        hdr, slice_pic_order_cnt_lsb=8, long_term=LongTermRefs((8,), (True,), (True,), (1,))
+    )
+    dpb = Dpb(list(refs_in), prev_tid0_poc=16, first_in_sequence=False)
+    poc = dpb.picture_order_count(small, msb)
+    refs = dpb.reference_set(small, msb, poc)
+    assert poc == 24 and refs.entries == (RefPicture(8, 2_000_000, True), RefPicture(16, 3_000_000))
+    gone = dataclasses.replace(msb, long_term=LongTermRefs((8,), (True,), (True,), (2,)))
+    with pytest.raises(
+        BitstreamError, match=r"long-term reference POC -8 of picture POC 24 is not in the DPB"
+    ):
+        Dpb(list(refs_in), prev_tid0_poc=16, first_in_sequence=False).reference_set(small, gone, 24)
+
+
+def test_dependent_slice_segment_takes_the_independent_ones_values() -> None:
+    # No stream here has dependent slice segments: a hand-made TRAIL_R segment over
+    # x265-bpyramid-wp's parameter sets (128x96 in 64x64 CTBs: a 2-bit address) with
+    # dependent_slice_segments_enabled_flag: first_slice_segment_in_pic_flag 0, PPS 0,
+    # dependent_slice_segment_flag 1, address 01, byte_alignment() -> 0b01101100.
+    from conform.codecs.hevc.controls import slice_params as fill
+    from conform.codecs.hevc.dpb import ReferenceSet
+    from conform.codecs.hevc.parser import parse_slice_header
+    from conform.codecs.hevc.reader import NalUnit
+
+    pics = list(pictures(data("x265-bpyramid-wp")))
+    independent = pics[1].slices[0]
+    pps = dataclasses.replace(pics[1].pps, dependent_slice_segments_enabled_flag=True)
+    nal = NalUnit(1000, 3, 1, 0, 1, bytes((0x02, 0x01, 0b01101100, 0xAA)))
+    dep = parse_slice_header(nal, {0: pics[1].sps}, {0: pps}, independent)
+    assert dep.dependent_slice_segment_flag and dep.slice_segment_address == 1 and dep.header_bytes == 3
+    assert (dep.slice_type, dep.slice_qp_delta, dep.st_rps) == (
+        independent.slice_type, independent.slice_qp_delta, independent.st_rps)  # fmt: skip
+    c = ffi.new("struct v4l2_ctrl_hevc_slice_params *")
+    fill(c, dep, 1, ReferenceSet((RefPicture(0, 1_000_000),), (0,)))
+    assert c.flags & C.V4L2_HEVC_SLICE_PARAMS_FLAG_DEPENDENT_SLICE_SEGMENT
+    assert (c.slice_segment_addr, c.data_byte_offset, c.bit_size) == (1, 6, 8 * 7)
+    with pytest.raises(BitstreamError, match="dependent slice segment without an independent one"):
+        parse_slice_header(nal, {0: pics[1].sps}, {0: pps}, None)
+    with pytest.raises(BitstreamError, match=r"a P slice with no reference picture \(at byte offset 1000\)"):
+        fill(c, dep, 1, ReferenceSet(()))
 
 
 def test_slices_are_one_dynamic_array_element_each() -> None:

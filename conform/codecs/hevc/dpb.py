@@ -44,6 +44,8 @@ class ReferenceSet:
         """RefPicList0 and RefPicList1 of a slice as DPB indices (§8.3.4, 8-8 to 8-11)."""
         if hdr.slice_type == SliceType.I:
             return (), ()
+        if self.num_pic_total_curr == 0:
+            raise BitstreamError(f"a {hdr.slice_type.name} slice with no reference picture", hdr.nal.offset)
         lists: list[tuple[int, ...]] = []
         for lx, (active, modified, entries) in enumerate((
             (hdr.num_ref_idx_l0_active_minus1 + 1, hdr.ref_pic_list_modification_flag_l0, hdr.list_entry_l0),
