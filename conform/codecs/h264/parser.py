@@ -16,7 +16,7 @@ from enum import IntEnum
 
 from conform.codecs.bitreader import BitReader, BitstreamError, Rbsp, RbspExhausted, Trace
 from conform.codecs.h264.reader import NalUnit, NalUnitType
-from conform.errors import NotSupportedError
+from conform.errors import FeatureNotSupported
 
 # §7.4.2.1.1: profiles whose SPS carries chroma_format_idc, bit depths and scaling lists.
 HIGH_PROFILES = frozenset((100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135))
@@ -42,14 +42,8 @@ FLAT_8X8 = (16,) * 64
 ScalingList = tuple[int, ...]
 
 
-class H264NotSupported(NotSupportedError):
+class H264NotSupported(FeatureNotSupported):
     """A stream uses a feature this front-end (or the V4L2 H.264 API) cannot express."""
-
-    def __init__(self, feature: str, offset: int | None = None) -> None:
-        self.feature = feature
-        self.offset = offset
-        where = f" (at byte offset {offset})" if offset is not None else ""
-        super().__init__(f"not supported: {feature}{where}")
 
 
 class SliceType(IntEnum):

@@ -20,7 +20,7 @@ from enum import IntEnum
 
 from conform.codecs.bitreader import BitReader, BitstreamError, Rbsp, RbspExhausted, Trace
 from conform.codecs.hevc.reader import NalUnit, NalUnitType
-from conform.errors import NotSupportedError
+from conform.errors import FeatureNotSupported
 
 # Table 7-6, in up-right diagonal scan order (sizeId 1..3; sizeId 0 defaults are flat).
 DEFAULT_8X8_INTRA = (
@@ -40,14 +40,8 @@ FLAT_4X4 = (16,) * 16
 ScalingList = tuple[int, ...]
 
 
-class HevcNotSupported(NotSupportedError):
+class HevcNotSupported(FeatureNotSupported):
     """A stream uses a feature this front-end (or the V4L2 HEVC API) cannot express."""
-
-    def __init__(self, feature: str, offset: int | None = None) -> None:
-        self.feature = feature
-        self.offset = offset
-        where = f" (at byte offset {offset})" if offset is not None else ""
-        super().__init__(f"not supported: {feature}{where}")
 
 
 class SliceType(IntEnum):

@@ -18,7 +18,7 @@ from enum import IntEnum
 
 from conform.codecs.bitreader import BitReader, BitstreamError, Rbsp, Trace
 from conform.codecs.mpeg2.reader import ExtensionId, StartCode, Unit, units
-from conform.errors import NotSupportedError
+from conform.errors import FeatureNotSupported
 
 # §7.3 Figure 7-2 (alternate_scan 0): zig-zag index -> raster index.
 ZIGZAG = (
@@ -45,14 +45,8 @@ DEFAULT_NON_INTRA = (16,) * 64
 Matrix = tuple[int, ...]
 
 
-class Mpeg2NotSupported(NotSupportedError):
+class Mpeg2NotSupported(FeatureNotSupported):
     """A stream uses a feature this front-end (or the V4L2 MPEG-2 API) cannot express."""
-
-    def __init__(self, feature: str, offset: int | None = None) -> None:
-        self.feature = feature
-        self.offset = offset
-        where = f" (at byte offset {offset})" if offset is not None else ""
-        super().__init__(f"not supported: {feature}{where}")
 
 
 class PictureCodingType(IntEnum):

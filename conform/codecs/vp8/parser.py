@@ -33,7 +33,7 @@ from conform.codecs.vp8.probs import (
     coeff_index,
 )
 from conform.codecs.vp8.reader import IvfFrame
-from conform.errors import NotSupportedError
+from conform.errors import FeatureNotSupported
 
 START_CODE = b"\x9d\x01\x2a"
 KEY_FRAME_CHUNK = 10
@@ -43,14 +43,8 @@ NOT_UPDATED = 0xFF
 """No 7-bit MV probability update reads as this."""
 
 
-class VP8NotSupported(NotSupportedError):
+class VP8NotSupported(FeatureNotSupported):
     """A stream uses a feature this front-end (or the V4L2 VP8 API) cannot express."""
-
-    def __init__(self, feature: str, offset: int | None = None) -> None:
-        self.feature = feature
-        self.offset = offset
-        where = f" (at byte offset {offset})" if offset is not None else ""
-        super().__init__(f"not supported: {feature}{where}")
 
 
 class BoolDecoder:
