@@ -12,9 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from conform.codecs import annexb
 from conform.codecs.bitreader import BitstreamError
-
-START_CODE = b"\x00\x00\x01"
 
 
 class NalUnitType(IntEnum):
@@ -104,21 +103,7 @@ class NalUnit:
 
 def nal_units(stream: bytes) -> Iterator[NalUnit]:
     """Split an Annex B byte stream (B.2); raises :class:`BitstreamError` naming the offset."""
-    first = stream.find(START_CODE)
-    if first < 0:
-        raise BitstreamError("no Annex B start code in the stream", 0)
-    if stream[:first].strip(b"\x00"):
-        raise BitstreamError("data before the first start code", 0)
-    start = first + 3
-    zero_byte = first > 0
-    while start <= len(stream):
-        nxt = stream.find(START_CODE, start)
-        end = len(stream) if nxt < 0 else nxt
-        data = stream[start:end].rstrip(b"\x00")
-        if not data:
-            if nxt < 0:
-                break
-            raise BitstreamError("empty NAL unit between start codes", start)
+    for start, start_code, data in annexb.split(stream):
         if len(data) < 2:
             raise BitstreamError("NAL unit shorter than its 2-byte header", start)
         header = int.from_bytes(data[:2], "big")
@@ -127,13 +112,7 @@ def nal_units(stream: bytes) -> Iterator[NalUnit]:
         tid_plus1 = header & 7
         if tid_plus1 == 0:
             raise BitstreamError("nuh_temporal_id_plus1 is 0", start)
-        yield NalUnit(
-            start, 4 if zero_byte else 3, (header >> 9) & 0x3F, (header >> 3) & 0x3F, tid_plus1, data
-        )
-        if nxt < 0:
-            break
-        zero_byte = nxt > 0 and stream[nxt - 1] == 0
-        start = nxt + 3
+        yield NalUnit(start, start_code, (header >> 9) & 0x3F, (header >> 3) & 0x3F, tid_plus1, data)
 
 
 def access_units(units: Iterator[NalUnit] | list[NalUnit]) -> Iterator[list[NalUnit]]:
