@@ -24,6 +24,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="print a vector's request stream: controls field by field, payload sizes, timestamps, flags",
     )
     dump.add_argument("name", help="vector name (SUITE/NAME when several suites have it)")
+    dump.add_argument(
+        "--slice-based",
+        action="store_true",
+        help="H.264/HEVC: one request per slice (DECODE_MODE_SLICE_BASED) instead of one per picture",
+    )
+    dump.add_argument(
+        "--no-start-codes",
+        action="store_true",
+        help="H.264/HEVC: slice NAL units without the 00 00 01 prefix (START_CODE_NONE)",
+    )
     dump.set_defaults(func=run_dump)
 
 
@@ -51,14 +61,19 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_dump(args: argparse.Namespace) -> int:
     from conform.codecs.frontend import build_request_stream, dump
+    from conform.codecs.stream import DecodeMode, SliceMode, StartCode
     from conform.run.suite import find_vector, load_suites
     from conform.run.vector import search_path
 
     suite, vector = find_vector(args.name, load_suites())
     vector = vector.resolve(search_path(args.vectors_dir))
     print(f"vector: {suite.name}/{vector.name} ({suite.codec.value}) {vector.path}")
+    mode = SliceMode(
+        DecodeMode.SLICE_BASED if args.slice_based else DecodeMode.FRAME_BASED,
+        StartCode.NONE if args.no_start_codes else StartCode.ANNEX_B,
+    )
     try:
-        stream = build_request_stream(suite.codec.value, vector.read())
+        stream = build_request_stream(suite.codec.value, vector.read(), mode)
     except NotSupportedError as exc:
         print(f"result: {exc}")
         return 0

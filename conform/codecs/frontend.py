@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from conform.codecs.stream import DecodeRequest, StreamFormat
+from conform.codecs.stream import FRAME_BASED_ANNEX_B, DecodeRequest, SliceMode, StreamFormat
 from conform.errors import ConformError
 from conform.uapi import C, ffi, fourcc_str
 
@@ -25,45 +25,48 @@ class RequestStream:
     requests: tuple[DecodeRequest, ...]
 
 
-Builder = Callable[[bytes], RequestStream]
+Builder = Callable[[bytes, SliceMode], RequestStream]
 
 
-def _h264(stream: bytes) -> RequestStream:
+def _h264(stream: bytes, mode: SliceMode) -> RequestStream:
     from conform.codecs.h264.requests import build
 
-    return build(stream)
+    return build(stream, mode)
 
 
-def _mpeg2(stream: bytes) -> RequestStream:
+def _mpeg2(stream: bytes, mode: SliceMode) -> RequestStream:
     from conform.codecs.mpeg2.requests import build
 
-    return build(stream)
+    return build(stream)  # no decode-mode or start-code control: a slice mode has no meaning
 
 
-def _hevc(stream: bytes) -> RequestStream:
+def _hevc(stream: bytes, mode: SliceMode) -> RequestStream:
     from conform.codecs.hevc.requests import build
 
-    return build(stream)
+    return build(stream, mode)
 
 
-def _vp8(stream: bytes) -> RequestStream:
+def _vp8(stream: bytes, mode: SliceMode) -> RequestStream:
     from conform.codecs.vp8.requests import build
 
-    return build(stream)
+    return build(stream)  # one partition set per frame, no slices: the mode is ignored
 
 
 FRONTENDS: dict[str, Builder] = {"H.264": _h264, "MPEG2_VIDEO": _mpeg2, "H.265": _hevc, "VP8": _vp8}
 """Front-end by codec, keyed by fluster's codec spelling (``Suite.codec.value``)."""
 
 
-def build_request_stream(codec: str, stream: bytes) -> RequestStream:
-    """The request stream of ``stream``; raises NotSupportedError for a codec without a front-end."""
+def build_request_stream(codec: str, stream: bytes, mode: SliceMode | None = None) -> RequestStream:
+    """The request stream of ``stream``; raises NotSupportedError for a codec without a front-end.
+
+    ``mode`` lays out the slices of H.264 and HEVC (frame-based, Annex B when None).
+    """
     from conform.errors import NotSupportedError
 
     builder = FRONTENDS.get(codec)
     if builder is None:
         raise NotSupportedError(f"not supported: no {codec} front-end yet")
-    return builder(stream)
+    return builder(stream, mode or FRAME_BASED_ANNEX_B)
 
 
 CONTROL_STRUCTS: dict[int, str] = {

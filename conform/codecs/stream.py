@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from conform.device import ControlValue
 from conform.uapi import C
@@ -33,3 +34,48 @@ class StreamFormat:
     """What the bitstream signals (or a client assumes); visl passes it on to CAPTURE."""
     device_controls: tuple[ControlValue, ...] = ()
     """Set once on the file handle before streaming (decode mode, start code)."""
+
+
+class DecodeMode(Enum):
+    """``V4L2_CID_STATELESS_{H264,HEVC}_DECODE_MODE``: what one OUTPUT buffer holds."""
+
+    FRAME_BASED = "frame-based"
+    """Every slice of a picture in one request."""
+    SLICE_BASED = "slice-based"
+    """One slice per request; all but a picture's last hold the CAPTURE buffer."""
+
+
+class StartCode(Enum):
+    """``V4L2_CID_STATELESS_{H264,HEVC}_START_CODE``: what precedes each slice NAL unit."""
+
+    ANNEX_B = "annex-b"
+    """``00 00 01`` before each NAL unit."""
+    NONE = "none"
+    """The NAL unit alone (header and emulation prevention bytes kept)."""
+
+
+ANNEX_B_START_CODE = b"\x00\x00\x01"
+
+
+@dataclass(frozen=True, slots=True)
+class SliceMode:
+    """How a front-end of a sliced codec (H.264, HEVC) lays slices out in requests.
+
+    The default is what the request streams of vectors/references were recorded with.
+    Codecs without these controls (VP8, MPEG-2) ignore it.
+    """
+
+    decode_mode: DecodeMode = DecodeMode.FRAME_BASED
+    start_code: StartCode = StartCode.ANNEX_B
+
+    @property
+    def slice_based(self) -> bool:
+        return self.decode_mode is DecodeMode.SLICE_BASED
+
+    @property
+    def prefix(self) -> bytes:
+        """What goes before each slice NAL unit in the OUTPUT buffer."""
+        return ANNEX_B_START_CODE if self.start_code is StartCode.ANNEX_B else b""
+
+
+FRAME_BASED_ANNEX_B = SliceMode()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from conform.codecs.h264.dpb import PictureOrder, RefFrame
+from conform.codecs.h264.dpb import PictureOrder, RefFrame, RefPicList
 from conform.codecs.h264.parser import Pps, PredWeightTable, SliceHeader, SliceType, Sps
 from conform.uapi import C, ffi
 
@@ -179,4 +179,63 @@ def pred_weights_control(table: PredWeightTable) -> Any:
             for j in range(2):
                 factors.chroma_weight[i][j] = w.chroma_weight[j]
                 factors.chroma_offset[i][j] = w.chroma_offset[j]
+    return c
+
+
+def dpb_indices(refs: Sequence[RefFrame]) -> list[int]:
+    """The ``decode_params.dpb`` index of each of ``Dpb.refs``.
+
+    Real frames sit where :func:`decode_params_control` put them (in order); a frame
+    inferred for a frame_num gap has no entry but keeps its place in the lists (§8.2.5.2),
+    so it points at an unused (invalid) slot: max_num_ref_frames <= 16 leaves one free.
+    """
+    out: list[int] = []
+    real = sum(not r.non_existing for r in refs)
+    gaps = 0
+    for r in refs:
+        if r.non_existing:
+            out.append(real + gaps)
+            gaps += 1
+        else:
+            out.append(len(out) - gaps)
+    return out
+
+
+def _references(dst: Any, entries: RefPicList, indices: Sequence[int]) -> None:
+    for i, ref in enumerate(entries):
+        if ref is not None:  # "no reference picture" stays all zero
+            dst[i].fields = C.V4L2_H264_FRAME_REF
+            dst[i].index = indices[ref]
+
+
+def slice_params_control(
+    hdr: SliceHeader, lists: tuple[RefPicList, RefPicList], indices: Sequence[int]
+) -> Any:
+    """``v4l2_ctrl_h264_slice_params`` of one slice (slice-based mode); ``lists`` index ``Dpb.refs``,
+    ``indices`` maps those to ``decode_params.dpb`` (:func:`dpb_indices`)."""
+    c = ffi.new("struct v4l2_ctrl_h264_slice_params *")
+    # Counted from the end of the NAL header (the slice layer begins there), so the same
+    # whatever start code, if any, precedes the NAL unit.
+    c.header_bit_size = hdr.header_bit_size
+    c.first_mb_in_slice = hdr.first_mb_in_slice
+    c.slice_type = hdr.kind  # V4L2_H264_SLICE_TYPE_* are Table 7-6's values modulo 5
+    c.colour_plane_id = hdr.colour_plane_id
+    c.redundant_pic_cnt = hdr.redundant_pic_cnt
+    c.cabac_init_idc = hdr.cabac_init_idc
+    c.slice_qp_delta = hdr.slice_qp_delta
+    c.slice_qs_delta = hdr.slice_qs_delta
+    c.disable_deblocking_filter_idc = hdr.disable_deblocking_filter_idc
+    c.slice_alpha_c0_offset_div2 = hdr.slice_alpha_c0_offset_div2
+    c.slice_beta_offset_div2 = hdr.slice_beta_offset_div2
+    # The parser leaves the PPS defaults here unless overridden, as the UAPI asks.
+    c.num_ref_idx_l0_active_minus1 = hdr.num_ref_idx_l0_active_minus1
+    c.num_ref_idx_l1_active_minus1 = hdr.num_ref_idx_l1_active_minus1
+    _references(c.ref_pic_list0, lists[0], indices)
+    _references(c.ref_pic_list1, lists[1], indices)
+    flags = 0
+    if hdr.direct_spatial_mv_pred_flag:
+        flags |= C.V4L2_H264_SLICE_FLAG_DIRECT_SPATIAL_MV_PRED
+    if hdr.sp_for_switch_flag:
+        flags |= C.V4L2_H264_SLICE_FLAG_SP_FOR_SWITCH
+    c.flags = flags
     return c

@@ -5,7 +5,8 @@ short- or long-term references, with their FrameNum, FrameNumWrap, LongTermFrame
 field order counts.  Frame pictures only (MBAFF frames included): field pictures (PAFF)
 are refused before any request is built.  Frames inferred for ``frame_num`` gaps
 (§8.2.5.2) take their place in the sliding window but, having no picture behind them,
-are never handed to a driver.
+are never handed to a driver, though they keep their place in reference picture lists
+(§8.2.4), which are built here for slice-based decoding.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from conform.codecs.bitreader import BitstreamError
-from conform.codecs.h264.parser import Mmco, SliceHeader, Sps
+from conform.codecs.h264.parser import Mmco, RefPicListModification, SliceHeader, SliceType, Sps
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,10 @@ class PictureOrder:
 
     top_field_order_cnt: int
     bottom_field_order_cnt: int
+
+
+RefPicList = tuple[int | None, ...]
+"""A reference picture list as indices into ``Dpb.refs``; None is "no reference picture"."""
 
 
 @dataclass(slots=True)
@@ -116,6 +121,88 @@ class Dpb:
         top = expected + hdr.delta_pic_order_cnt[0]
         bottom = top + sps.offset_for_top_to_bottom_field + hdr.delta_pic_order_cnt[1]
         return PictureOrder(top, bottom)
+
+    # §8.2.4 -----------------------------------------------------------------
+    def ref_pic_lists(self, sps: Sps, hdr: SliceHeader, order: PictureOrder) -> tuple[RefPicList, RefPicList]:
+        """RefPicList0 and RefPicList1 of one slice of a frame (§8.2.4), before the picture is marked."""
+        kind = hdr.kind
+        if kind in (SliceType.I, SliceType.SI):
+            return (), ()
+        refs = self.refs
+        short = [i for i, r in enumerate(refs) if not r.long_term]
+        # LongTermPicNum = LongTermFrameIdx for frames (8-29): ascending in both lists.
+        long = sorted(
+            (i for i, r in enumerate(refs) if r.long_term), key=lambda i: refs[i].long_term_frame_idx or 0
+        )
+        l0 = hdr.num_ref_idx_l0_active_minus1 + 1
+        if kind != SliceType.B:
+            # §8.2.4.2.1: short-term by descending PicNum (= FrameNumWrap for frames).
+            init0 = sorted(short, key=lambda i: -self.frame_num_wrap(refs[i], hdr.frame_num, sps)) + long
+            return self._modified(init0, l0, hdr.ref_pic_list_modification_l0, sps, hdr), ()
+        # §8.2.4.2.3: PicOrderCnt of a frame is the smaller of its field order counts (8-1).
+        current = min(order.top_field_order_cnt, order.bottom_field_order_cnt)
+
+        def poc(i: int) -> int:
+            return min(refs[i].top_field_order_cnt, refs[i].bottom_field_order_cnt)
+
+        before = sorted((i for i in short if poc(i) < current), key=lambda i: -poc(i))
+        after = sorted((i for i in short if poc(i) > current), key=poc)
+        init0, init1 = before + after + long, after + before + long
+        if len(init1) > 1 and init1 == init0:
+            init1[0], init1[1] = init1[1], init1[0]
+        l1 = hdr.num_ref_idx_l1_active_minus1 + 1
+        return (
+            self._modified(init0, l0, hdr.ref_pic_list_modification_l0, sps, hdr),
+            self._modified(init1, l1, hdr.ref_pic_list_modification_l1, sps, hdr),
+        )
+
+    def _modified(
+        self,
+        initial: list[int],
+        active: int,
+        mods: tuple[RefPicListModification, ...] | None,
+        sps: Sps,
+        hdr: SliceHeader,
+    ) -> RefPicList:
+        """§8.2.4.2 truncation to num_ref_idx_lX_active, then §8.2.4.3 modification."""
+        entries: list[int | None] = [*initial[:active], *([None] * (active - len(initial)))]
+        if not mods:
+            return tuple(entries)
+        refs, max_pic_num, curr_pic_num = self.refs, sps.max_frame_num, hdr.frame_num
+        pred = curr_pic_num
+        for ref_idx, mod in enumerate(mods):
+            if ref_idx >= active:
+                raise BitstreamError(
+                    f"{len(mods)} reference list modifications for {active} active references", hdr.nal.offset
+                )
+            if mod.modification_of_pic_nums_idc in (0, 1):
+                delta = mod.value + 1  # abs_diff_pic_num_minus1 + 1 (8-34, 8-35)
+                no_wrap = pred - delta if mod.modification_of_pic_nums_idc == 0 else pred + delta
+                no_wrap %= max_pic_num
+                pred = no_wrap
+                pic_num = no_wrap - max_pic_num if no_wrap > curr_pic_num else no_wrap  # 8-36
+
+                def named(i: int | None, n: int = pic_num) -> bool:
+                    if i is None or refs[i].long_term:
+                        return False
+                    return self.frame_num_wrap(refs[i], curr_pic_num, sps) == n
+
+                what = f"short-term PicNum {pic_num}"
+            else:
+
+                def named(i: int | None, n: int = mod.value) -> bool:
+                    return i is not None and refs[i].long_term_frame_idx == n
+
+                what = f"LongTermPicNum {mod.value}"
+            target = next((i for i in range(len(refs)) if named(i)), None)
+            if target is None:
+                raise BitstreamError(f"a reference list modification names {what}, not in the DPB",
+                                     hdr.nal.offset)  # fmt: skip
+            # 8-37 / 8-38: insert at ref_idx, then drop the later copy of the same picture.
+            rest = [i for i in entries[ref_idx:] if not named(i)]
+            entries = [*entries[:ref_idx], target, *rest]
+            entries = [*entries[:active], *([None] * (active - len(entries)))]
+        return tuple(entries)
 
     # §8.2.5 -----------------------------------------------------------------
     def fill_frame_num_gap(self, sps: Sps, hdr: SliceHeader) -> int:

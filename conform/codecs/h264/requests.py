@@ -1,10 +1,13 @@
-"""H.264 Annex B stream -> request stream, frame-based decode mode with Annex B start codes.
+"""H.264 Annex B stream -> request stream, in any :class:`SliceMode`.
 
-One request per primary coded picture: the SPS, PPS, scaling matrix (when the picture
-uses scaling lists) and decode params controls, and every slice NAL unit of the picture,
-each behind a ``00 00 01`` start code.  Picture ``n`` (decoding order) gets timestamp
-``(n + 1) * 1 ms`` so no reference is ever at 0; ``reference_ts`` of a DPB entry is the
-timestamp of the picture it names.
+Frame-based (the default): one request per primary coded picture with the SPS, PPS,
+scaling matrix (when the picture uses scaling lists) and decode params controls, and
+every slice NAL unit of the picture, each behind a ``00 00 01`` start code (or none).
+Slice-based: one request per slice NAL unit with the same controls plus that slice's
+slice params and, when it has a pred weight table, pred weights; every slice of a picture
+but the last holds the CAPTURE buffer.  Picture ``n`` (decoding order) gets timestamp
+``(n + 1) * 1 ms`` (every slice of it the same) so no reference is ever at 0;
+``reference_ts`` of a DPB entry is the timestamp of the picture it names.
 
 The whole stream is parsed before the first request is returned, so a feature that
 cannot be expressed gives :class:`H264NotSupported` (and a corrupt stream a
@@ -20,12 +23,15 @@ from conform.codecs.bitreader import BitstreamError
 from conform.codecs.frontend import RequestStream
 from conform.codecs.h264.controls import (
     decode_params_control,
+    dpb_indices,
     has_scaling_matrix,
     pps_control,
+    pred_weights_control,
     scaling_matrix_control,
+    slice_params_control,
     sps_control,
 )
-from conform.codecs.h264.dpb import Dpb, RefFrame
+from conform.codecs.h264.dpb import Dpb, PictureOrder, RefFrame
 from conform.codecs.h264.parser import (
     H264NotSupported,
     Pps,
@@ -37,13 +43,19 @@ from conform.codecs.h264.parser import (
     parse_slice_header,
     parse_sps,
 )
-from conform.codecs.h264.reader import NalUnit, NalUnitType, nal_units
-from conform.codecs.stream import DecodeRequest, StreamFormat
+from conform.codecs.h264.reader import NalUnitType, nal_units
+from conform.codecs.stream import (
+    FRAME_BASED_ANNEX_B,
+    DecodeMode,
+    DecodeRequest,
+    SliceMode,
+    StartCode,
+    StreamFormat,
+)
 from conform.device import ControlValue
 from conform.uapi import C
 
 PICTURE_PERIOD_NS = 1_000_000
-SLICE_START_CODE = b"\x00\x00\x01"
 # Non-VCL units that, after a VCL unit, begin a new access unit (§7.4.1.2.3).
 AU_STARTERS = frozenset((6, 7, 8, 9, 14, 15, 16, 17, 18))
 
@@ -125,20 +137,24 @@ def _check_supported(sps: Sps, pps: Pps, hdr: SliceHeader) -> None:
         raise H264NotSupported("separate colour planes (4:4:4)", offset)
 
 
-def _payload(nals: list[NalUnit]) -> bytes:
-    return b"".join(SLICE_START_CODE + n.data for n in nals)
+DECODE_MODES = {
+    DecodeMode.FRAME_BASED: C.V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED,
+    DecodeMode.SLICE_BASED: C.V4L2_STATELESS_H264_DECODE_MODE_SLICE_BASED,
+}
+START_CODES = {
+    StartCode.ANNEX_B: C.V4L2_STATELESS_H264_START_CODE_ANNEX_B,
+    StartCode.NONE: C.V4L2_STATELESS_H264_START_CODE_NONE,
+}
 
 
-def stream_format(sps: Sps) -> StreamFormat:
+def stream_format(sps: Sps, mode: SliceMode = FRAME_BASED_ANNEX_B) -> StreamFormat:
     return StreamFormat(
         C.V4L2_PIX_FMT_H264_SLICE,
         sps.width_mbs * 16,
         sps.height_mbs * 16,
         device_controls=(
-            ControlValue(
-                C.V4L2_CID_STATELESS_H264_DECODE_MODE, C.V4L2_STATELESS_H264_DECODE_MODE_FRAME_BASED
-            ),
-            ControlValue(C.V4L2_CID_STATELESS_H264_START_CODE, C.V4L2_STATELESS_H264_START_CODE_ANNEX_B),
+            ControlValue(C.V4L2_CID_STATELESS_H264_DECODE_MODE, DECODE_MODES[mode.decode_mode]),
+            ControlValue(C.V4L2_CID_STATELESS_H264_START_CODE, START_CODES[mode.start_code]),
         ),
     )
 
@@ -154,31 +170,32 @@ def buffer_flags(pic: Picture) -> int:
     return int(C.V4L2_BUF_FLAG_KEYFRAME)
 
 
-def build(stream: bytes) -> RequestStream:
-    """The frame-based request stream of an Annex B H.264 stream."""
+def build(stream: bytes, mode: SliceMode = FRAME_BASED_ANNEX_B) -> RequestStream:
+    """The request stream of an Annex B H.264 stream (frame-based, Annex B by default)."""
     pics = tuple(pictures(stream))
     if not pics:
         raise BitstreamError("the stream holds no slice NAL units", 0)
     first = pics[0].sps
     if not pics[0].slices[0].idr:
         raise BitstreamError("the stream does not begin with an IDR picture", pics[0].offset)
-    fmt = stream_format(first)
+    fmt = stream_format(first, mode)
     dpb = Dpb()
     requests: list[DecodeRequest] = []
     for pic in pics:
         if (pic.sps.width_mbs, pic.sps.height_mbs) != (first.width_mbs, first.height_mbs):
             raise H264NotSupported("a change of picture size mid-stream", pic.offset)
-        requests.append(_request(dpb, pic))
+        requests.extend(_requests(dpb, pic, mode))
     return RequestStream(fmt, tuple(requests))
 
 
-def _request(dpb: Dpb, pic: Picture) -> DecodeRequest:
+def _requests(dpb: Dpb, pic: Picture, mode: SliceMode) -> list[DecodeRequest]:
+    """The picture's request (frame-based) or requests (slice-based, one per slice)."""
     sps, pps, hdr = pic.sps, pic.pps, pic.slices[0]
+    ts, flags = timestamp_ns(pic.index), buffer_flags(pic)
     try:
         dpb.fill_frame_num_gap(sps, hdr)
         order, frame_num_offset = dpb.picture_order(sps, hdr)
         refs: list[RefFrame] = [] if hdr.idr else dpb.references()
-        ts = timestamp_ns(pic.index)
         controls = [
             ControlValue.of(C.V4L2_CID_STATELESS_H264_SPS, sps_control(sps)),
             ControlValue.of(C.V4L2_CID_STATELESS_H264_PPS, pps_control(sps, pps)),
@@ -187,14 +204,40 @@ def _request(dpb: Dpb, pic: Picture) -> DecodeRequest:
             controls.append(
                 ControlValue.of(C.V4L2_CID_STATELESS_H264_SCALING_MATRIX, scaling_matrix_control(pps))
             )
-        controls.append(
-            ControlValue.of(
-                C.V4L2_CID_STATELESS_H264_DECODE_PARAMS, decode_params_control(sps, pic.slices, order, refs)
-            )
+        decode = ControlValue.of(
+            C.V4L2_CID_STATELESS_H264_DECODE_PARAMS, decode_params_control(sps, pic.slices, order, refs)
         )
+        if mode.slice_based:
+            indices = dpb_indices(dpb.refs)  # the DPB before the picture is marked, as its lists see it
+            out = []
+            for n, slc in enumerate(pic.slices):
+                own = _slice_controls(dpb, sps, slc, order, indices)
+                # The CAPTURE buffer stays with the picture until its last slice is decoded.
+                hold = C.V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF if n + 1 < len(pic.slices) else 0
+                out.append(
+                    DecodeRequest((*controls, *own, decode), mode.prefix + slc.nal.data, ts, flags | hold)
+                )
+        else:
+            payload = b"".join(mode.prefix + s.nal.data for s in pic.slices)
+            out = [DecodeRequest((*controls, decode), payload, ts, flags)]
         dpb.finish_picture(sps, hdr, order, frame_num_offset, ts)
     except BitstreamError as exc:
         if exc.frame is None:
             raise BitstreamError(str(exc).rsplit(" (at ", 1)[0], exc.offset, pic.index) from exc
         raise
-    return DecodeRequest(tuple(controls), _payload([s.nal for s in pic.slices]), ts, buffer_flags(pic))
+    return out
+
+
+def _slice_controls(
+    dpb: Dpb, sps: Sps, hdr: SliceHeader, order: PictureOrder, indices: list[int]
+) -> list[ControlValue]:
+    """What slice-based mode adds for one slice: its pred weights (when it has a table) and slice params."""
+    own = []
+    if hdr.pred_weight_table is not None:
+        table = pred_weights_control(hdr.pred_weight_table)
+        own.append(ControlValue.of(C.V4L2_CID_STATELESS_H264_PRED_WEIGHTS, table))
+    lists = dpb.ref_pic_lists(sps, hdr, order)
+    own.append(
+        ControlValue.of(C.V4L2_CID_STATELESS_H264_SLICE_PARAMS, slice_params_control(hdr, lists, indices))
+    )
+    return own

@@ -6,8 +6,9 @@ src/device/v4l2/stateless/controls/h265.rs).  Semantics follow
 Documentation/userspace-api/media/v4l/ext-ctrls-codec-stateless.rst (Linux 6.12).
 
 ``bit_size`` and ``data_byte_offset`` of a slice count the slice as it sits in the
-OUTPUT buffer, its ``00 00 01`` start code included: ``bit_size`` is 8 times those
-bytes, ``data_byte_offset`` where slice_segment_data() begins in them.
+OUTPUT buffer, its ``00 00 01`` start code included when the stream has start codes:
+``bit_size`` is 8 times those bytes, ``data_byte_offset`` where slice_segment_data()
+begins in them.
 """
 
 from __future__ import annotations
@@ -200,10 +201,13 @@ def _pred_weight_table(c: Any, hdr: SliceHeader) -> None:
                 dst_co[i][j] = _s8(co[i][j], f"delta_chroma_offset_l{lx}", hdr)
 
 
-def slice_params(c: Any, hdr: SliceHeader, poc: int, refs: ReferenceSet) -> None:
-    """Fill one ``v4l2_ctrl_hevc_slice_params`` (an element of the dynamic array)."""
-    c.bit_size = 8 * (len(SLICE_START_CODE) + len(hdr.nal.data))
-    c.data_byte_offset = len(SLICE_START_CODE) + hdr.header_bytes
+def slice_params(
+    c: Any, hdr: SliceHeader, poc: int, refs: ReferenceSet, prefix: bytes = SLICE_START_CODE
+) -> None:
+    """Fill one ``v4l2_ctrl_hevc_slice_params`` (an element of the dynamic array);
+    ``prefix`` is what precedes the NAL unit in the buffer (a start code or nothing)."""
+    c.bit_size = 8 * (len(prefix) + len(hdr.nal.data))
+    c.data_byte_offset = len(prefix) + hdr.header_bytes
     c.num_entry_point_offsets = hdr.num_entry_point_offsets
     c.nal_unit_type = hdr.nal.nal_unit_type
     c.nuh_temporal_id_plus1 = hdr.nal.nuh_temporal_id_plus1
@@ -245,11 +249,13 @@ def slice_params(c: Any, hdr: SliceHeader, poc: int, refs: ReferenceSet) -> None
     ))  # fmt: skip
 
 
-def slice_params_control(slices: Sequence[SliceHeader], poc: int, refs: ReferenceSet) -> Any:
+def slice_params_control(
+    slices: Sequence[SliceHeader], poc: int, refs: ReferenceSet, prefix: bytes = SLICE_START_CODE
+) -> Any:
     """The dynamic array ``V4L2_CID_STATELESS_HEVC_SLICE_PARAMS``: one element per slice segment."""
     array = ffi.new("struct v4l2_ctrl_hevc_slice_params[]", len(slices))
     for i, hdr in enumerate(slices):
-        slice_params(array[i], hdr, poc, refs)
+        slice_params(array[i], hdr, poc, refs, prefix)
     return array
 
 

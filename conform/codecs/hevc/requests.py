@@ -1,11 +1,14 @@
-"""HEVC Annex B stream -> request stream, frame-based decode mode with Annex B start codes.
+"""HEVC Annex B stream -> request stream, in any :class:`SliceMode`.
 
-One request per coded picture: the SPS, PPS, slice params (a dynamic array, one element
-per slice segment), scaling matrix (when the SPS enables scaling lists), decode params
-and, when slices have entry points, the entry point offsets controls; the payload is
-every slice segment NAL unit of the picture, each behind a ``00 00 01`` start code.
-Picture ``n`` (decoding order) gets timestamp ``(n + 1) * 1 ms`` so no reference is
-ever at 0; a DPB entry's ``timestamp`` is the timestamp of the picture it names.
+Frame-based (the default): one request per coded picture with the SPS, PPS, slice params
+(a dynamic array, one element per slice segment), scaling matrix (when the SPS enables
+scaling lists), decode params and, when slices have entry points, the entry point offsets
+controls; the payload is every slice segment NAL unit of the picture, each behind a
+``00 00 01`` start code (or none).  Slice-based: one request per slice segment NAL unit
+(dependent ones too), its slice params a one-element array and its entry points alone;
+every slice segment of a picture but the last holds the CAPTURE buffer.  Picture ``n``
+(decoding order) gets timestamp ``(n + 1) * 1 ms`` (every slice of it the same) so no
+reference is ever at 0; a DPB entry's ``timestamp`` is the timestamp of the picture it names.
 
 The whole stream is parsed before the first request is returned, so a feature that
 cannot be expressed gives :class:`HevcNotSupported` (and a corrupt stream a
@@ -20,7 +23,6 @@ from dataclasses import dataclass
 from conform.codecs.bitreader import BitstreamError
 from conform.codecs.frontend import RequestStream
 from conform.codecs.hevc.controls import (
-    SLICE_START_CODE,
     decode_params_control,
     entry_point_offsets_control,
     pps_control,
@@ -42,7 +44,14 @@ from conform.codecs.hevc.parser import (
     parse_vps,
 )
 from conform.codecs.hevc.reader import NalUnitType, access_units, nal_units
-from conform.codecs.stream import DecodeRequest, StreamFormat
+from conform.codecs.stream import (
+    FRAME_BASED_ANNEX_B,
+    DecodeMode,
+    DecodeRequest,
+    SliceMode,
+    StartCode,
+    StreamFormat,
+)
 from conform.device import ControlValue
 from conform.uapi import C
 
@@ -138,16 +147,24 @@ def _check_supported(pic: Picture) -> None:
         raise HevcNotSupported("sps_multilayer_extension in a base-layer SPS", offset)
 
 
-def stream_format(sps: Sps) -> StreamFormat:
+DECODE_MODES = {
+    DecodeMode.FRAME_BASED: C.V4L2_STATELESS_HEVC_DECODE_MODE_FRAME_BASED,
+    DecodeMode.SLICE_BASED: C.V4L2_STATELESS_HEVC_DECODE_MODE_SLICE_BASED,
+}
+START_CODES = {
+    StartCode.ANNEX_B: C.V4L2_STATELESS_HEVC_START_CODE_ANNEX_B,
+    StartCode.NONE: C.V4L2_STATELESS_HEVC_START_CODE_NONE,
+}
+
+
+def stream_format(sps: Sps, mode: SliceMode = FRAME_BASED_ANNEX_B) -> StreamFormat:
     return StreamFormat(
         C.V4L2_PIX_FMT_HEVC_SLICE,
         sps.pic_width_in_luma_samples,
         sps.pic_height_in_luma_samples,
         device_controls=(
-            ControlValue(
-                C.V4L2_CID_STATELESS_HEVC_DECODE_MODE, C.V4L2_STATELESS_HEVC_DECODE_MODE_FRAME_BASED
-            ),
-            ControlValue(C.V4L2_CID_STATELESS_HEVC_START_CODE, C.V4L2_STATELESS_HEVC_START_CODE_ANNEX_B),
+            ControlValue(C.V4L2_CID_STATELESS_HEVC_DECODE_MODE, DECODE_MODES[mode.decode_mode]),
+            ControlValue(C.V4L2_CID_STATELESS_HEVC_START_CODE, START_CODES[mode.start_code]),
         ),
     )
 
@@ -163,17 +180,18 @@ def buffer_flags(pic: Picture) -> int:
     return int(C.V4L2_BUF_FLAG_KEYFRAME)
 
 
-def build(stream: bytes) -> RequestStream:
-    """The frame-based request stream of an Annex B HEVC stream."""
+def build(stream: bytes, mode: SliceMode = FRAME_BASED_ANNEX_B) -> RequestStream:
+    """The request stream of an Annex B HEVC stream (frame-based, Annex B by default)."""
     pics = list(pictures(stream))
     if not pics:
         raise BitstreamError("the stream holds no slice segment NAL units", 0)
     if not pics[0].slices[0].nal.is_irap:
         raise BitstreamError("the stream does not begin with an IRAP picture", pics[0].offset)
     first = pics[0].sps
-    fmt = stream_format(first)
+    fmt = stream_format(first, mode)
     dpb = Dpb()
     requests: list[DecodeRequest] = []
+    index = 0
     for pic in pics:
         size = (pic.sps.pic_width_in_luma_samples, pic.sps.pic_height_in_luma_samples)
         if size != (first.pic_width_in_luma_samples, first.pic_height_in_luma_samples):
@@ -181,43 +199,58 @@ def build(stream: bytes) -> RequestStream:
         _check_supported(pic)
         if dpb.skips(pic.slices[0]):
             continue  # a RASL picture of a CRA that begins the stream: never decodable (§8.1.3)
-        requests.append(_request(dpb, pic, len(requests)))
+        requests.extend(_requests(dpb, pic, index, mode))
+        index += 1
         if pic.end_of_sequence:
             dpb.end_of_sequence()
     return RequestStream(fmt, tuple(requests))
 
 
-def _request(dpb: Dpb, pic: Picture, index: int) -> DecodeRequest:
+def _requests(dpb: Dpb, pic: Picture, index: int, mode: SliceMode) -> list[DecodeRequest]:
+    """The picture's request (frame-based) or requests (slice-based, one per slice segment)."""
     sps, pps, hdr = pic.sps, pic.pps, pic.slices[0]
-    ts = timestamp_ns(index)
+    ts, flags = timestamp_ns(index), buffer_flags(pic)
+    # Frame-based: one request of every slice segment; slice-based: one per segment.
+    groups = [(s,) for s in pic.slices] if mode.slice_based else [pic.slices]
+    out: list[DecodeRequest] = []
     try:
         poc = dpb.picture_order_count(sps, hdr)
         refs = dpb.reference_set(sps, hdr, poc)
-        controls = [
+        shared = [
             ControlValue.of(C.V4L2_CID_STATELESS_HEVC_SPS, sps_control(sps)),
             ControlValue.of(C.V4L2_CID_STATELESS_HEVC_PPS, pps_control(pps)),
-            ControlValue.of(
-                C.V4L2_CID_STATELESS_HEVC_SLICE_PARAMS, slice_params_control(pic.slices, poc, refs)
-            ),
         ]
-        if sps.scaling_list_enabled_flag:
-            controls.append(
-                ControlValue.of(
-                    C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX, scaling_matrix_control(pps.scaling_lists)
-                )
-            )
-        controls.append(
+        scaling = (
             ControlValue.of(
-                C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, decode_params_control(pic.slices, poc, refs)
+                C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX, scaling_matrix_control(pps.scaling_lists)
             )
+            if sps.scaling_list_enabled_flag
+            else None
         )
-        entries = entry_point_offsets_control(pic.slices)
-        if entries is not None:
-            controls.append(ControlValue.of(C.V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS, entries))
+        decode = ControlValue.of(
+            C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS, decode_params_control(pic.slices, poc, refs)
+        )
+        for n, slices in enumerate(groups):
+            controls = [
+                *shared,
+                ControlValue.of(
+                    C.V4L2_CID_STATELESS_HEVC_SLICE_PARAMS,
+                    slice_params_control(slices, poc, refs, mode.prefix),
+                ),
+            ]
+            if scaling is not None:
+                controls.append(scaling)
+            controls.append(decode)
+            entries = entry_point_offsets_control(slices)
+            if entries is not None:
+                controls.append(ControlValue.of(C.V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS, entries))
+            payload = b"".join(mode.prefix + s.nal.data for s in slices)
+            # The CAPTURE buffer stays with the picture until its last slice segment is decoded.
+            hold = C.V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF if n + 1 < len(groups) else 0
+            out.append(DecodeRequest(tuple(controls), payload, ts, flags | hold))
         dpb.finish_picture(hdr, poc, ts, sps)
     except BitstreamError as exc:
         if exc.frame is None:
             raise BitstreamError(str(exc).rsplit(" (at ", 1)[0], exc.offset, index) from exc
         raise
-    payload = b"".join(SLICE_START_CODE + s.nal.data for s in pic.slices)
-    return DecodeRequest(tuple(controls), payload, ts, buffer_flags(pic))
+    return out
