@@ -19,8 +19,9 @@ from conform.codecs.hevc.parser import (
     StRefPicSet,
     _st_ref_pic_set,
 )
-from conform.codecs.hevc.reader import nal_units
+from conform.codecs.hevc.reader import NalUnit, nal_units
 from conform.codecs.hevc.requests import _check_supported, build, pictures
+from conform.codecs.stream import DecodeMode, DecodeRequest, SliceMode, StartCode
 from conform.device import ControlValue
 from conform.run.suite import Codec, load_suites
 from conform.run.vector import Vector, search_path
@@ -396,3 +397,161 @@ def test_decodes_on_rust_visl(name: str) -> None:
         session.close()
     assert len(frames) == len(rs.requests)
     assert [f.buffer.timestamp_ns for f in frames] == [r.timestamp_ns for r in rs.requests]
+
+
+# Slice-based decoding and start code NONE -----------------------------------------------
+
+SLICE_BASED = SliceMode(DecodeMode.SLICE_BASED)
+NO_START_CODES = SliceMode(DecodeMode.SLICE_BASED, StartCode.NONE)
+MULTI_SLICE = ["x265-slices", "kvz-tiles", "kvz-tiles-wpp", "x265-wpp", "x265-bpyramid-wp"]
+HOLD = C.V4L2_BUF_FLAG_M2M_HOLD_CAPTURE_BUF
+PICTURE_CONTROLS = (
+    C.V4L2_CID_STATELESS_HEVC_SPS,
+    C.V4L2_CID_STATELESS_HEVC_PPS,
+    C.V4L2_CID_STATELESS_HEVC_SCALING_MATRIX,
+    C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS,
+)
+
+
+def by_picture(requests: tuple[DecodeRequest, ...]) -> list[list[DecodeRequest]]:
+    """Requests grouped into pictures: a picture ends with the first request not holding CAPTURE."""
+    groups: list[list[DecodeRequest]] = [[]]
+    for req in requests:
+        groups[-1].append(req)
+        if not req.flags & HOLD:
+            groups.append([])
+    assert not groups[-1], "the last request holds its CAPTURE buffer"
+    return groups[:-1]
+
+
+def only(array: Any) -> Any:
+    """A copy of the one element of a slice params array (a cffi item does not keep its array alive)."""
+    assert len(array) == 1
+    copy = ffi.new("struct v4l2_ctrl_hevc_slice_params *")
+    copy[0] = array[0]
+    return copy
+
+
+def segment_nals(stream: bytes) -> list[NalUnit]:
+    return [n for n in nal_units(stream) if n.is_vcl]
+
+
+@pytest.mark.parametrize("name", MULTI_SLICE)
+def test_slice_based_one_request_per_slice_segment(name: str) -> None:
+    stream = data(name)
+    frame, sliced = build(stream), build(stream, NO_START_CODES)
+    nals = segment_nals(stream)
+    assert len(sliced.requests) == len(nals) >= len(frame.requests)
+    pics = by_picture(sliced.requests)
+    assert len(pics) == len(frame.requests)
+    for n, (group, whole) in enumerate(zip(pics, frame.requests, strict=True)):
+        assert {r.timestamp_ns for r in group} == {whole.timestamp_ns}, f"picture {n}"
+        assert all(r.flags & HOLD for r in group[:-1]) and not group[-1].flags & HOLD, f"picture {n}"
+        assert {r.flags & ~HOLD for r in group} == {whole.flags}, f"picture {n}"
+        for cid in PICTURE_CONTROLS:
+            assert {control(r.controls, cid) for r in group} == {control(whole.controls, cid)}, (
+                f"picture {n} 0x{cid:x}"
+            )
+        whole_sp = slice_params(whole.controls)
+        assert len(whole_sp) == len(group), f"picture {n}"
+        addresses = []
+        for i, req in enumerate(group):
+            nal = nals.pop(0)
+            assert req.payload == nal.data  # the NAL unit, its 2-byte header included
+            sp = only(slice_params(req.controls))
+            addresses.append(sp.slice_segment_addr)
+            # Nothing before the NAL unit: bit_size is the payload, data_byte_offset where
+            # slice_segment_data() begins in it, one start code less than frame-based.
+            assert sp.bit_size == 8 * len(req.payload)
+            assert sp.data_byte_offset == whole_sp[i].data_byte_offset - 3 < len(req.payload)
+            # The rest matches the frame-based element of this segment.
+            for fld in ("slice_segment_addr", "slice_type", "slice_qp_delta", "num_entry_point_offsets",
+                        "num_ref_idx_l0_active_minus1", "flags"):  # fmt: skip
+                assert getattr(sp, fld) == getattr(whole_sp[i], fld), f"picture {n} slice {i} {fld}"
+            assert list(sp.ref_idx_l0) == list(whole_sp[i].ref_idx_l0)
+            offsets = control(req.controls, C.V4L2_CID_STATELESS_HEVC_ENTRY_POINT_OFFSETS)
+            assert (offsets is None) == (sp.num_entry_point_offsets == 0)
+            if offsets is not None:
+                assert len(offsets) == 4 * sp.num_entry_point_offsets
+                # The entry points partition slice_segment_data(): they end inside the payload.
+                total = sum(int.from_bytes(offsets[j : j + 4], "little") for j in range(0, len(offsets), 4))
+                assert sp.data_byte_offset + total < len(req.payload)
+        assert addresses[0] == 0 and addresses == sorted(set(addresses)), f"picture {n}: {addresses}"
+    assert not nals
+
+
+def test_slice_data_begins_at_data_byte_offset() -> None:
+    # payload[data_byte_offset:] is slice_segment_data(): the header, parsed again from only the
+    # bytes before data_byte_offset (less would run out), ends exactly there, whatever the prefix.
+    from conform.codecs.hevc.parser import parse_slice_header
+
+    stream = data("x265-slices")
+    pics = list(pictures(stream))
+    for mode, prefix in ((NO_START_CODES, b""), (SLICE_BASED, b"\x00\x00\x01")):
+        requests = iter(build(stream, mode).requests)
+        for pic in pics:
+            spss, ppss = (
+                {pic.sps.sps_seq_parameter_set_id: pic.sps},
+                {pic.pps.pps_pic_parameter_set_id: pic.pps},
+            )
+            for hdr in pic.slices:
+                req = next(requests)
+                sp = only(slice_params(req.controls))
+                assert req.payload == prefix + hdr.nal.data and sp.bit_size == 8 * len(req.payload)
+                header = req.payload[len(prefix) : sp.data_byte_offset]
+                nal = dataclasses.replace(hdr.nal, data=header)
+                assert parse_slice_header(nal, spss, ppss, None).header_bytes == len(header)
+                with pytest.raises(BitstreamError):
+                    parse_slice_header(dataclasses.replace(hdr.nal, data=header[:-1]), spss, ppss, None)
+                assert req.payload[sp.data_byte_offset :] == hdr.nal.data[hdr.header_bytes :]
+
+
+def test_frame_based_without_start_codes_and_device_controls() -> None:
+    stream = data("x265-slices")
+    default = build(stream)
+    bare = build(stream, SliceMode(start_code=StartCode.NONE))
+    assert b"".join(r.payload for r in bare.requests) == b"".join(n.data for n in segment_nals(stream))
+    for a, b in zip(default.requests, bare.requests, strict=True):
+        sa, sb = slice_params(a.controls), slice_params(b.controls)
+        assert [s.bit_size - 24 for s in sa] == [s.bit_size for s in sb]
+        assert [s.data_byte_offset - 3 for s in sa] == [s.data_byte_offset for s in sb]
+        assert control(a.controls, C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS) == control(
+            b.controls, C.V4L2_CID_STATELESS_HEVC_DECODE_PARAMS)  # fmt: skip
+    modes = {
+        SliceMode(): (
+            C.V4L2_STATELESS_HEVC_DECODE_MODE_FRAME_BASED,
+            C.V4L2_STATELESS_HEVC_START_CODE_ANNEX_B,
+        ),
+        SLICE_BASED: (
+            C.V4L2_STATELESS_HEVC_DECODE_MODE_SLICE_BASED,
+            C.V4L2_STATELESS_HEVC_START_CODE_ANNEX_B,
+        ),
+        NO_START_CODES: (
+            C.V4L2_STATELESS_HEVC_DECODE_MODE_SLICE_BASED,
+            C.V4L2_STATELESS_HEVC_START_CODE_NONE,
+        ),
+    }
+    for mode, (decode_mode, start_code) in modes.items():
+        controls = {c.id: c.value for c in build_request_stream("H.265", stream, mode).format.device_controls}
+        assert controls == {C.V4L2_CID_STATELESS_HEVC_DECODE_MODE: decode_mode,
+                            C.V4L2_CID_STATELESS_HEVC_START_CODE: start_code}  # fmt: skip
+    text = "\n".join(dump(build_request_stream("H.265", stream, NO_START_CODES)))
+    assert "HEVC_DECODE_MODE = 0" in text and "HEVC_START_CODE = 0" in text
+
+
+@pytest.mark.parametrize("mode", [SLICE_BASED, NO_START_CODES], ids=["annex-b", "no-start-codes"])
+@pytest.mark.parametrize("name", ["x265-slices", "kvz-tiles", "kvz-tiles-wpp", "x265-bpyramid-wp"])
+def test_slice_based_decodes_on_rust_visl(name: str, mode: SliceMode) -> None:
+    from conform.drivers import resolve_driver
+    from conform.run.session import DecodeSession
+
+    frame = build(data(name))
+    rs = build(data(name), mode)
+    session = DecodeSession(resolve_driver("rust-visl").connect(), rs.format)
+    try:
+        frames = list(session.decode(rs.requests))
+    finally:
+        session.close()
+    # One CAPTURE frame per picture, however many slice segments it took.
+    assert len(frames) == len(frame.requests) <= len(rs.requests)
+    assert [f.buffer.timestamp_ns for f in frames] == [r.timestamp_ns for r in frame.requests]
