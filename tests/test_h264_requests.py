@@ -262,7 +262,7 @@ def test_slice_params_are_the_slices_own() -> None:
         assert (sp.first_mb_in_slice, sp.slice_type, sp.slice_qp_delta, sp.cabac_init_idc) == (
             hdr.first_mb_in_slice, hdr.slice_type % 5, hdr.slice_qp_delta, hdr.cabac_init_idc)  # fmt: skip
         # From the end of the NAL header: slice_data() starts inside this NAL unit's payload.
-        assert sp.header_bit_size == hdr.header_bit_size and 8 + sp.header_bit_size < 8 * len(hdr.nal.data)
+        assert sp.header_bit_size == 8 + hdr.header_bit_size and sp.header_bit_size < 8 * len(hdr.nal.data)
         assert (
             bool(sp.flags & C.V4L2_H264_SLICE_FLAG_DIRECT_SPATIAL_MV_PRED) == hdr.direct_spatial_mv_pred_flag
         )

@@ -320,10 +320,26 @@ def test_unsupported_features_are_named() -> None:
     from conform.codecs.hevc.controls import slice_params as fill
     from conform.codecs.hevc.dpb import ReferenceSet
 
-    weights = PredWeightTable(6, 0, (0,), (0,), ((0, 0),), ((200, 0),))
+    weights = PredWeightTable(6, 0, (0,), (200,), ((0, 0),), ((0, 0),))
     hdr = dataclasses.replace(pic.slices[0], pred_weight_table=weights)
-    with pytest.raises(HevcNotSupported, match=r"delta_chroma_offset_l0 = 200, beyond V4L2's __s8"):
+    with pytest.raises(HevcNotSupported, match=r"luma_offset_l0 = 200, beyond V4L2's __s8"):
         fill(ffi.new("struct v4l2_ctrl_hevc_slice_params *"), hdr, 0, ReferenceSet(()))
+
+
+def test_chroma_offsets_are_the_derived_offsets() -> None:
+    """chroma_offset_lX carries ChromaOffsetLX (H.265 (7-56)), worked by hand here: with
+    ChromaLog2WeightDenom 5 and delta_chroma_weight 32 the weight is 64, so a coded delta of
+    1 gives 128 + 1 - (128 * 64 >> 5) = -127; a coded 500 at weight 1 << 6 clips to 127."""
+    from conform.codecs.hevc.controls import slice_params as fill
+    from conform.codecs.hevc.dpb import ReferenceSet
+
+    pic = next(iter(pictures(data("64x64-I"))))
+    weights = PredWeightTable(5, 0, (0, 0), (0, 0), ((32, 32), (0, 0)), ((1, 0), (500, -3)))
+    hdr = dataclasses.replace(pic.slices[0], pred_weight_table=weights)
+    c = ffi.new("struct v4l2_ctrl_hevc_slice_params *")
+    fill(c, hdr, 0, ReferenceSet(()))
+    offsets = c.pred_weight_table.chroma_offset_l0
+    assert [[offsets[i][j] for j in range(2)] for i in range(2)] == [[-127, -128], [127, -3]]
 
 
 def test_corrupt_streams_name_byte_offset() -> None:

@@ -10,7 +10,7 @@ from conform.errors import ConformError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from conform.cli import bench, fluster, kernel, probe, references, report, run, shim, vectors
+    from conform.cli import bench, fluster, gstreamer, kernel, probe, references, report, run, shim, vectors
 
     parser = argparse.ArgumentParser(
         prog="conform",
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     kernel.register(sub)
     vectors.register(sub)
     shim.register(sub)
+    gstreamer.register(sub)
     return parser
 
 

@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--video", default="/dev/video0", help="the path programs open for the video node")
     p.add_argument("--media", default="/dev/media0", help="the path programs open for the media node")
     p.add_argument("--library", type=Path, help="a vdev driver library (default: rust-visl, built if stale)")
+    p.add_argument("--udev", action="store_true",
+                   help="also show the nodes to libudev (GStreamer's v4l2codecs finds decoders through it): "
+                   "run CMD in a mount namespace with the shim's sysfs tree overlaid on /sys")  # fmt: skip
     p.add_argument("--print-env", action="store_true",
                    help="print the shim's environment as shell assignments, do not run CMD")  # fmt: skip
     p.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD", help="the command to run")
@@ -42,7 +45,7 @@ def run_shim(args: argparse.Namespace) -> int:
         print("conform shim: no command given (conform shim -- CMD ...)", file=sys.stderr)
         return 2
     try:
-        return run(cmd, library=args.library, config=config).returncode
+        return run(cmd, library=args.library, config=config, udev=args.udev).returncode
     except FileNotFoundError as exc:
         print(f"conform shim: {exc}", file=sys.stderr)
         return 127

@@ -5,6 +5,7 @@ inherit them).  Raw structs are used so malformed requests reach the driver as w
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -79,6 +80,43 @@ def _mmap(video: VideoDevice, offset: int, length: int, prot: int) -> str:
     return "ok"
 
 
+def _export(video: VideoDevice, buf_type: int, index: int, plane: int, flags: int) -> int:
+    exp = ffi.new("struct v4l2_exportbuffer *")
+    exp.type, exp.index, exp.plane, exp.flags = buf_type, index, plane, flags
+    video.ioctl(C.VIDIOC_EXPBUF, exp)
+    return int(exp.fd)
+
+
+def _expbuf(video: VideoDevice, buf_type: int, index: int, plane: int, flags: int) -> str:
+    video.transport.close(_export(video, buf_type, index, plane, flags))
+    return "ok"
+
+
+def _dmabuf_sync(video: VideoDevice, buf_type: int, flags: int) -> str:
+    fd = _export(video, buf_type, 0, 0, os.O_RDWR)
+    try:
+        sync = ffi.new("struct dma_buf_sync *")
+        sync.flags = flags
+        video.transport.ioctl(fd, C.DMA_BUF_IOCTL_SYNC, sync)
+    finally:
+        video.transport.close(fd)
+    return "ok"
+
+
+def _dmabuf_cases(video: VideoDevice, label: str, buf_type: int) -> Iterator[tuple[str, Any]]:
+    """EXPBUF's argument checks, and DMA_BUF_IOCTL_SYNC on the exported buffer (GStreamer
+    brackets every CPU access to a V4L2 dma-buf with it)."""
+    rw = os.O_RDWR
+    for index, plane, flags in ((0, 0, rw), (0, 0, os.O_RDONLY | os.O_CLOEXEC), (0, 1, rw), (2, 0, rw),
+                                (0, 0, rw | os.O_CREAT)):  # fmt: skip
+        name = f"{label} expbuf index {index} plane {plane} flags {flags:#x}"
+        yield name, _outcome(_expbuf, video, buf_type, index, plane, flags)
+    start, end = C.DMA_BUF_SYNC_START, C.DMA_BUF_SYNC_END
+    for flags in (start | C.DMA_BUF_SYNC_READ, start | C.DMA_BUF_SYNC_RW, end | C.DMA_BUF_SYNC_WRITE,
+                  start, end, 8, 1 << 40):  # fmt: skip
+        yield f"{label} dma-buf sync flags {flags:#x}", _outcome(_dmabuf_sync, video, buf_type, flags)
+
+
 def _g_fmt_width(video: VideoDevice, buf_type: int, fmt: PixFormatMplane) -> int:
     return video.s_fmt(buf_type, fmt).width
 
@@ -120,6 +158,7 @@ def _allocated_cases(video: VideoDevice, label: str, buf_type: int, rw: int) -> 
                                (4096, 0, rw), (1 << 15, 0, rw), (-(1 << 15), 0, rw)):  # fmt: skip
         name = f"{label} mmap offset+{delta} length+{extra} prot {prot}"
         yield name, _outcome(_mmap, video, offset + delta, size + extra, prot)
+    yield from _dmabuf_cases(video, label, buf_type)
     mapping = video.transport.mmap(video.fd, offset, size, rw)
     yield f"{label} querybuf while mapped", _outcome(_querybuf, video, buf_type, 1, 1)
     other = PixFormatMplane(640, 480, C.V4L2_PIX_FMT_H264_SLICE)

@@ -187,16 +187,42 @@ def shim_env(library: Path, config: ShimConfig | None = None,
     return env
 
 
+def with_sysfs_overlay(argv: Sequence[str], config: ShimConfig | None = None) -> list[str]:
+    """``argv`` run in a private mount namespace whose /sys has the shim's tree overlaid.
+
+    libudev (GStreamer finds decoders through it) walks sysfs component by component with
+    openat() and checks the file system type, so only a mount makes the nodes visible to it;
+    the shim reports the overlay as sysfs.  Root gets the namespace directly, anyone else
+    through a user namespace.
+    """
+    unshare = shutil.which("unshare")
+    if unshare is None:
+        raise ShimError("unshare (util-linux) is needed to show the shim's nodes to libudev")
+    root, _ = sysfs_tree(config or ShimConfig())
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    script = 'mount -t overlay conform-sysfs -o "lowerdir=$1:/sys" /sys && shift && exec "$@"'
+    return [unshare, *user, "--mount", "--propagation", "private", "sh", "-c", script, "sh",
+            str(root / "sys"), *argv]  # fmt: skip
+
+
 def run(argv: Sequence[str], library: Path | None = None, config: ShimConfig | None = None,
-        timeout: float | None = None, capture: bool = False) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    """Run ``argv`` with rust-visl (or ``library``) behind the shim's device nodes."""
+        timeout: float | None = None, capture: bool = False,
+        udev: bool = False,
+        env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """Run ``argv`` with rust-visl (or ``library``) behind the shim's device nodes.
+
+    ``udev`` also shows the nodes to libudev (see ``with_sysfs_overlay``); ``env`` is added
+    to the command's environment.
+    """
     if not argv:
         raise ShimError("no command to run through the shim")
     if library is None:
         from conform.drivers.rust_visl import build_library
 
         library = build_library()
-    env = shim_env(library, config)
+    env = {**shim_env(library, config), **(env or {})}
+    if udev:
+        argv = with_sysfs_overlay(argv, config)
     return subprocess.run(list(argv), env=env, timeout=timeout, text=True,
                           stdout=subprocess.PIPE if capture else None,
                           stderr=subprocess.STDOUT if capture else None)  # fmt: skip

@@ -20,6 +20,9 @@
  * fstat/stat report character devices with the configured major:minor, a directory
  * listing of a node's directory gains the node's name, and the sysfs paths tools use to
  * go from a video node to its media device are redirected into a tree conform writes.
+ * libudev walks sysfs with openat() from "/" and checks that it is sysfs, which no path
+ * redirect can satisfy: for it, conform runs the program in a mount namespace with that
+ * tree overlaid on /sys, and statfs/fstatfs report the overlay under /sys as sysfs.
  *
  * Configuration, from the environment:
  *   CONFORM_SHIM_LIBRARY   path of the vdev library to dlopen();
@@ -47,10 +50,12 @@
 #include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <linux/media.h>
 #include <linux/videodev2.h>
 
@@ -109,6 +114,8 @@ struct real_api {
 	struct dirent *(*readdir)(DIR *);
 	struct dirent64 *(*readdir64)(DIR *);
 	int (*closedir)(DIR *);
+	int (*fstatfs)(int, struct statfs *);
+	int (*statfs)(const char *, struct statfs *);
 };
 
 struct node {
@@ -170,6 +177,7 @@ static void resolve_real(void)
 	REAL(select); REAL(pselect); REAL(epoll_ctl); REAL(epoll_wait); REAL(epoll_pwait);
 	REAL(read); REAL(write); REAL(fstatat); REAL(statx); REAL(faccessat); REAL(readlinkat);
 	REAL(realpath); REAL(opendir); REAL(readdir); REAL(readdir64); REAL(closedir);
+	REAL(fstatfs); REAL(statfs);
 #undef REAL
 }
 
@@ -1192,6 +1200,49 @@ SHIM_EXPORT int fstatat64(int d, const char *p, struct stat64 *st, int fl)
 {
 	return do_fstatat(d, p, (struct stat *)st, fl);
 }
+#ifndef OVERLAYFS_SUPER_MAGIC
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#endif
+
+/* libudev refuses a /sys that is not sysfs: the overlay conform mounts there passes as one. */
+static void sysfs_overlay_type(struct statfs *st, const char *path)
+{
+	if (st->f_type == OVERLAYFS_SUPER_MAGIC && path && (!strcmp(path, "/sys") || !strncmp(path, "/sys/", 5)))
+		st->f_type = SYSFS_MAGIC;
+}
+
+SHIM_EXPORT int fstatfs(int fd, struct statfs *st)
+{
+	char link[64], path[PATH_MAX];
+	ssize_t len;
+	int ret;
+
+	config();
+	ret = real.fstatfs(fd, st);
+	if (ret || st->f_type != OVERLAYFS_SUPER_MAGIC)
+		return ret;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	len = real.readlinkat(AT_FDCWD, link, path, sizeof(path) - 1);
+	if (len > 0) {
+		path[len] = '\0';
+		sysfs_overlay_type(st, path);
+	}
+	return 0;
+}
+SHIM_EXPORT int fstatfs64(int fd, struct statfs64 *st) { return fstatfs(fd, (struct statfs *)st); }
+
+SHIM_EXPORT int statfs(const char *path, struct statfs *st)
+{
+	int ret;
+
+	config();
+	ret = real.statfs(path, st);
+	if (!ret)
+		sysfs_overlay_type(st, path);
+	return ret;
+}
+SHIM_EXPORT int statfs64(const char *path, struct statfs64 *st) { return statfs(path, (struct statfs *)st); }
+
 /* The pre-2.33 entry points older binaries call; on x86_64 their struct is struct stat. */
 SHIM_EXPORT int __fxstat(int v, int fd, struct stat *st) { (void)v; return fstat(fd, st); }
 SHIM_EXPORT int __fxstat64(int v, int fd, struct stat *st) { (void)v; return fstat(fd, st); }

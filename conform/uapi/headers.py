@@ -23,7 +23,8 @@ OVERRIDE_ENV = "CONFORM_UAPI_HEADERS"
 
 # The headers whose declarations and macros conform exposes.  v4l2-common.h is listed
 # because videodev2.h includes it and the selection rectangles' V4L2_SEL_* live there.
-TOP_HEADERS = ("linux/videodev2.h", "linux/v4l2-controls.h", "linux/v4l2-common.h", "linux/media.h")
+TOP_HEADERS = ("linux/videodev2.h", "linux/v4l2-controls.h", "linux/v4l2-common.h", "linux/media.h",
+               "linux/dma-buf.h")
 
 
 class UapiHeadersError(ConformError):

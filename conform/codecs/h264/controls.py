@@ -216,7 +216,10 @@ def slice_params_control(
     c = ffi.new("struct v4l2_ctrl_h264_slice_params *")
     # Counted from the end of the NAL header (the slice layer begins there), so the same
     # whatever start code, if any, precedes the NAL unit.
-    c.header_bit_size = hdr.header_bit_size
+    # From the start of the slice NAL unit, its header byte included: cedrus, the one
+    # slice-based H.264 driver, skips this many bits from the start of the buffer.
+    # GStreamer counts the same, which conform's GStreamer oracle checks slice by slice.
+    c.header_bit_size = 8 + hdr.header_bit_size
     c.first_mb_in_slice = hdr.first_mb_in_slice
     c.slice_type = hdr.kind  # V4L2_H264_SLICE_TYPE_* are Table 7-6's values modulo 5
     c.colour_plane_id = hdr.colour_plane_id

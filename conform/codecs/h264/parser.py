@@ -257,7 +257,8 @@ class SliceHeader:
     slice_beta_offset_div2: int
     slice_group_change_cycle: int
     header_bit_size: int
-    """Bits from the end of the NAL header to slice_data(), in the escaped payload."""
+    """Bits from the end of the NAL header to slice_data(), in the RBSP (emulation prevention
+    bytes not counted, as GStreamer counts them for cedrus, which skips them in hardware)."""
     pic_order_cnt_bit_size: int
     """Bits of pic_order_cnt_lsb, delta_pic_order_cnt_bottom and delta_pic_order_cnt[0..1]."""
     dec_ref_pic_marking_bit_size: int
@@ -702,7 +703,7 @@ def _slice_header(
         nal, first_mb, slice_type, pps_id, colour_plane, frame_num, field_pic, bottom, idr_pic_id,
         poc_lsb, delta_bottom, (delta[0], delta[1]), redundant, direct_spatial, override, l0, l1,
         mod0, mod1, pwt, marking, cabac_init, qp_delta, sp_switch, qs_delta, deblock_idc, alpha, beta,
-        change_cycle, escaped(8, end), escaped(poc_start, poc_end), escaped(marking_start, marking_end),
+        change_cycle, end - 8, escaped(poc_start, poc_end), escaped(marking_start, marking_end),
     )  # fmt: skip
 
 

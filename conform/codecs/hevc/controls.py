@@ -147,7 +147,8 @@ def pps_control(pps: Pps) -> Any:
         (pps.slice_segment_header_extension_present_flag,
          C.V4L2_HEVC_PPS_FLAG_SLICE_SEGMENT_HEADER_EXTENSION_PRESENT),
         (pps.deblocking_filter_control_present_flag, C.V4L2_HEVC_PPS_FLAG_DEBLOCKING_FILTER_CONTROL_PRESENT),
-        (pps.tiles_enabled_flag and pps.uniform_spacing_flag, C.V4L2_HEVC_PPS_FLAG_UNIFORM_SPACING),
+        # Not present without tiles, uniform_spacing_flag is inferred to be 1 (H.265 7.4.3.3.1).
+        (not pps.tiles_enabled_flag or pps.uniform_spacing_flag, C.V4L2_HEVC_PPS_FLAG_UNIFORM_SPACING),
     ))  # fmt: skip
     return c
 
@@ -176,6 +177,19 @@ def _s8(value: int, name: str, hdr: SliceHeader) -> int:
     return value
 
 
+WP_OFFSET_HALF_RANGE_C = 1 << 7
+"""wpOffsetHalfRangeC without high_precision_offsets_enabled_flag, a range extension V4L2 lacks."""
+
+
+def _chroma_offset(delta_offset: int, delta_weight: int, denom: int) -> int:
+    """ChromaOffsetLX (H.265 (7-56)), which ``chroma_offset_lX`` carries rather than the coded
+    delta: the delta spans -512..511, beyond ``__s8``, and cedrus programs the field as the
+    final offset (GStreamer sends the same)."""
+    half = WP_OFFSET_HALF_RANGE_C
+    weight = (1 << denom) + delta_weight
+    return max(-half, min(half - 1, half + delta_offset - ((half * weight) >> denom)))
+
+
 def _pred_weight_table(c: Any, hdr: SliceHeader) -> None:
     pwt = hdr.pred_weight_table
     if pwt is None:
@@ -193,12 +207,13 @@ def _pred_weight_table(c: Any, hdr: SliceHeader) -> None:
         dst_lo = t.luma_offset_l0 if lx == 0 else t.luma_offset_l1
         dst_cw = t.delta_chroma_weight_l0 if lx == 0 else t.delta_chroma_weight_l1
         dst_co = t.chroma_offset_l0 if lx == 0 else t.chroma_offset_l1
+        chroma_denom = pwt.luma_log2_weight_denom + pwt.delta_chroma_log2_weight_denom
         for i in range(len(lw)):
             dst_lw[i] = lw[i]
             dst_lo[i] = _s8(lo[i], f"luma_offset_l{lx}", hdr)
             for j in range(2):
                 dst_cw[i][j] = cw[i][j]
-                dst_co[i][j] = _s8(co[i][j], f"delta_chroma_offset_l{lx}", hdr)
+                dst_co[i][j] = _chroma_offset(co[i][j], cw[i][j], chroma_denom)
 
 
 def slice_params(

@@ -68,6 +68,8 @@ pub const VIDIOC_UNSUBSCRIBE_EVENT: u32 =
     ioc(IOC_WRITE, b'V', 91, size_of::<uapi::v4l2_event_subscription>());
 pub const VIDIOC_QBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 15, size_of::<uapi::v4l2_buffer>());
 pub const VIDIOC_EXPBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 16, size_of::<uapi::v4l2_exportbuffer>());
+/// linux/dma-buf.h: the CPU-access bracket around reads and writes of an exported buffer.
+pub const DMA_BUF_IOCTL_SYNC: u32 = ioc(IOC_WRITE, b'b', 0, size_of::<u64>());
 pub const VIDIOC_DQBUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 17, size_of::<uapi::v4l2_buffer>());
 pub const VIDIOC_PREPARE_BUF: u32 = ioc(IOC_READ | IOC_WRITE, b'V', 93, size_of::<uapi::v4l2_buffer>());
 pub const VIDIOC_STREAMON: u32 = ioc(IOC_WRITE, b'V', 18, size_of::<i32>());

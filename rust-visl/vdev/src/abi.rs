@@ -24,9 +24,9 @@ use v4l2::ioctl::{
     VIDIOC_TRY_DECODER_CMD, VIDIOC_TRY_EXT_CTRLS, VIDIOC_TRY_FMT,
 };
 use v4l2::ioctl::{
-    stateless_try_decoder_cmd, MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_QUEUE, MEDIA_REQUEST_IOC_REINIT,
-    VIDIOC_DQBUF, VIDIOC_DQEVENT, VIDIOC_EXPBUF, VIDIOC_G_CTRL, VIDIOC_G_PRIORITY, VIDIOC_PREPARE_BUF,
-    VIDIOC_QBUF, VIDIOC_QUERYCTRL, VIDIOC_QUERYMENU, VIDIOC_STREAMOFF, VIDIOC_STREAMON,
+    stateless_try_decoder_cmd, DMA_BUF_IOCTL_SYNC, MEDIA_IOC_REQUEST_ALLOC, MEDIA_REQUEST_IOC_QUEUE,
+    MEDIA_REQUEST_IOC_REINIT, VIDIOC_DQBUF, VIDIOC_DQEVENT, VIDIOC_EXPBUF, VIDIOC_G_CTRL, VIDIOC_G_PRIORITY,
+    VIDIOC_PREPARE_BUF, VIDIOC_QBUF, VIDIOC_QUERYCTRL, VIDIOC_QUERYMENU, VIDIOC_STREAMOFF, VIDIOC_STREAMON,
     VIDIOC_SUBSCRIBE_EVENT, VIDIOC_S_CTRL, VIDIOC_S_PRIORITY, VIDIOC_UNSUBSCRIBE_EVENT,
 };
 use v4l2::m2m;
@@ -137,6 +137,7 @@ pub unsafe extern "C" fn vdev_ioctl(fd: c_int, request: c_ulong, arg: *mut c_voi
                 take_job_delay(dev);
                 return outcome.map(|()| 0);
             }
+            File::DmaBuf { .. } => return dmabuf_ioctl(request, arg).map(|()| 0),
             _ => return Err(Errno::ENOTTY),
         }
         // The context leaves the file table for the call, so the call may reach the
@@ -596,6 +597,24 @@ pub extern "C" fn vdev_munmap(addr: *mut c_void, _length: usize) -> c_int {
         guard.as_mut().ok_or(Errno::ENODEV)?.unmap(addr as usize)?;
         Ok(0)
     })
+}
+
+const DMA_BUF_SYNC_RW: u64 = 3;
+const DMA_BUF_SYNC_END: u64 = 4;
+
+/// dma_buf_ioctl: vb2-vmalloc buffers have no CPU caches to manage, so SYNC only checks
+/// its flags as the kernel does; fences and names are not kept (ENOTTY).
+fn dmabuf_ioctl(request: u32, mut arg: UserArg) -> Result<()> {
+    match request {
+        DMA_BUF_IOCTL_SYNC => {
+            let flags = *arg.get::<u64>()?;
+            if flags & !(DMA_BUF_SYNC_RW | DMA_BUF_SYNC_END) != 0 || flags & DMA_BUF_SYNC_RW == 0 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(())
+        }
+        _ => Err(Errno::ENOTTY),
+    }
 }
 
 /// `struct pollfd` of the C library.

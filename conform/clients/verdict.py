@@ -1,0 +1,81 @@
+"""One line per stream of the GStreamer comparison, v4l2-compliance style, and the totals.
+
+A stream passes when GStreamer's frames (or its failure) are the same on both drivers and,
+with the controls compared, every difference between GStreamer's controls and conform's
+is a reviewed one (conform/clients/known.py) or GStreamer's failure a known limitation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conform.clients import controls, known
+from conform.clients.gstreamer import GstResult, GstStream
+
+
+@dataclass(slots=True)
+class Totals:
+    streams: int = 0
+    passed: int = 0
+    frames: int = 0
+    jobs: int = 0
+    reviewed: int = 0
+    unexplained: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+
+def judge(stream: GstStream, rust: GstResult | None, c: GstResult, totals: Totals) -> str:
+    """The stream's line; ``rust`` None compares only the controls on c-visl."""
+    totals.streams += 1
+    problems: list[str] = []
+    parts: list[str] = []
+    if rust is not None:
+        if (rust.outcome, rust.frames) == (c.outcome, c.frames):
+            same = f"{len(c.frames)} frames equal" if c.outcome == "decoded" else f"{c.outcome} on both"
+            parts.append(same)
+            totals.frames += len(c.frames)
+        else:
+            problems.append(f"rust-visl {rust.outcome} {len(rust.frames)} frames, "
+                            f"c-visl {c.outcome} {len(c.frames)} frames")  # fmt: skip
+    if c.conform or c.conform_error:
+        problems += _controls(stream, c, parts, totals)
+    ok = not problems
+    totals.passed += ok
+    return f"\t{stream.name}: {', '.join(parts + problems)}: {'OK' if ok else 'FAIL'}"
+
+
+def _controls(stream: GstStream, c: GstResult, parts: list[str], totals: Totals) -> list[str]:
+    if c.conform_error:
+        return [f"conform's request stream failed: {c.conform_error}"]
+    ours = controls.conform_jobs(c.conform)
+    if c.outcome != "decoded":
+        limit = known.limitation(stream.codec, c.outcome, ours)
+        if limit is None:
+            return [f"GStreamer {c.outcome}, not a known limitation"]
+        parts.append("a known GStreamer limitation")
+        return []
+    gst = controls.gstreamer_jobs(c.trace, stream.codec)
+    diffs = controls.compare(stream.name, gst, ours)
+    unexplained = 0
+    for diff in diffs:
+        rule = known.explain(stream.codec, diff, gst, ours)
+        if rule is None:
+            unexplained += 1
+        else:
+            key = f"{rule.event} {rule.fields[0] if rule.fields else '*'}"
+            totals.by_rule[key] = totals.by_rule.get(key, 0) + 1
+    totals.jobs += len(ours)
+    totals.reviewed += len(diffs) - unexplained
+    totals.unexplained += unexplained
+    parts.append(f"controls of {len(ours)} jobs, {len(diffs) - unexplained} reviewed differences")
+    return [f"{unexplained} unexplained differences"] if unexplained else []
+
+
+def summary(totals: Totals) -> str:
+    lines = [f"Total: {totals.streams} streams, Succeeded: {totals.passed}, "
+             f"Failed: {totals.streams - totals.passed}",
+             f"frames equal on both drivers: {totals.frames}; jobs whose controls were compared: "
+             f"{totals.jobs}; reviewed differences: {totals.reviewed}; "
+             f"unexplained: {totals.unexplained}"]  # fmt: skip
+    lines += [f"\t{count:7d}  {rule}" for rule, count in sorted(totals.by_rule.items())]
+    return "\n".join(lines)
