@@ -173,11 +173,8 @@ def test_decodes_on_rust_visl(name: str) -> None:
 
     vector: Vector = VECTORS[name]
     rs = build(vector.read())
-    session = DecodeSession(resolve_driver("rust-visl").connect(), rs.format)
-    try:
+    with DecodeSession(resolve_driver("rust-visl").connect(), rs.format) as session:
         frames = list(session.decode(rs.requests))
-    finally:
-        session.close()
     assert len(frames) == len(rs.requests)
     assert [f.buffer.timestamp_ns for f in frames] == [r.timestamp_ns for r in rs.requests]
 
@@ -413,11 +410,8 @@ def test_slice_based_decodes_on_rust_visl(name: str, mode: SliceMode) -> None:
 
     frame = build(data(name))
     rs = build(data(name), mode)
-    session = DecodeSession(resolve_driver("rust-visl").connect(), rs.format)
-    try:
+    with DecodeSession(resolve_driver("rust-visl").connect(), rs.format) as session:
         frames = list(session.decode(rs.requests))
-    finally:
-        session.close()
     # One CAPTURE frame per picture, however many slices it took.
     assert len(frames) == len(frame.requests) < len(rs.requests)
     assert [f.buffer.timestamp_ns for f in frames] == [r.timestamp_ns for r in frame.requests]

@@ -123,6 +123,12 @@ class DecodeSession:
         yield Frame(done, hashlib.md5(data).hexdigest(), data)
         self.capture.qbuf(done.index)
 
+    def __enter__(self) -> DecodeSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Stop both queues and free their buffers; the files close even if that fails."""
         try:
