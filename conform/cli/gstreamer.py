@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -20,12 +23,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--no-controls", action="store_true",
                    help="compare frames only: no trace, no conform request streams in the guest")  # fmt: skip
     p.add_argument("--timeout", type=float, default=1800, help="seconds for the whole guest run")
+    p.add_argument("--out", type=Path,
+                   help="where summary.txt and results.json go (reports/gstreamer-TIME)")  # fmt: skip
     p.set_defaults(func=run_gstreamer)
 
 
 def run_gstreamer(args: argparse.Namespace) -> int:
     from conform.clients import gstreamer
     from conform.clients.verdict import Totals, judge, summary
+    from conform.run.vector import repo_root
 
     missing = gstreamer.available()
     if missing:
@@ -42,7 +48,12 @@ def run_gstreamer(args: argparse.Namespace) -> int:
     c = {r.name: r for r in gstreamer.decode_c_visl(streams, controls=not args.no_controls,
                                                      timeout=args.timeout)}  # fmt: skip
     totals = Totals()
-    for stream in streams:
-        print(judge(stream, rust[stream.name], c[stream.name], totals))
-    print(summary(totals))
+    judged = [judge(stream, rust[stream.name], c[stream.name], totals) for stream in streams]
+    text = "\n".join([*(j.line for j in judged), summary(totals)])
+    print(text)
+    out = args.out or repo_root() / "reports" / time.strftime("gstreamer-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.txt").write_text(text + "\n")
+    (out / "results.json").write_text(json.dumps([j.record for j in judged], indent=1) + "\n")
+    print(f"conform gstreamer: results in {out}", file=sys.stderr)
     return 0 if totals.passed == totals.streams else 1

@@ -195,8 +195,12 @@ def _result(stream: GstStream, done: subprocess.CompletedProcess[str], trace: st
     return GstResult(stream.name, done.returncode, parse_frames(done.stdout), log[-4000:], trace)
 
 
-def decode_rust_visl(streams: Sequence[GstStream], timeout: float = 120) -> Iterator[GstResult]:
-    """Decode each stream with GStreamer on rust-visl through the device-node shim."""
+def decode_rust_visl(streams: Sequence[GstStream], timeout: float = 30) -> Iterator[GstResult]:
+    """Decode each stream with GStreamer on rust-visl through the device-node shim.
+
+    ``timeout`` is per stream: a decode takes well under a second, and a pipeline that hangs
+    on teardown after an error (GstResult.outcome) should not hold the run up for long.
+    """
     from conform.drivers.rust_visl import build_library
     from conform.shim import run
 

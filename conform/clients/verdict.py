@@ -8,6 +8,7 @@ is a reviewed one (conform/clients/known.py) or GStreamer's failure a known limi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from conform.clients import controls, known
 from conform.clients.gstreamer import GstResult, GstStream
@@ -24,11 +25,26 @@ class Totals:
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
-def judge(stream: GstStream, rust: GstResult | None, c: GstResult, totals: Totals) -> str:
-    """The stream's line; ``rust`` None compares only the controls on c-visl."""
+@dataclass(slots=True)
+class Judged:
+    """One stream's line and its record (what ``conform gstreamer`` keeps as JSON)."""
+
+    line: str
+    record: dict[str, Any]
+
+
+def _side(result: GstResult) -> dict[str, Any]:
+    return {"outcome": result.outcome, "frames": result.frames, "log": result.log[-2000:]}
+
+
+def judge(stream: GstStream, rust: GstResult | None, c: GstResult, totals: Totals) -> Judged:
+    """The stream's line and record; ``rust`` None compares only the controls on c-visl."""
     totals.streams += 1
     problems: list[str] = []
     parts: list[str] = []
+    record: dict[str, Any] = {"stream": stream.name, "codec": stream.codec.value, "c-visl": _side(c)}
+    if rust is not None:
+        record["rust-visl"] = _side(rust)
     if rust is not None:
         if (rust.outcome, rust.frames) == (c.outcome, c.frames):
             same = f"{len(c.frames)} frames equal" if c.outcome == "decoded" else f"{c.outcome} on both"
@@ -38,35 +54,43 @@ def judge(stream: GstStream, rust: GstResult | None, c: GstResult, totals: Total
             problems.append(f"rust-visl {rust.outcome} {len(rust.frames)} frames, "
                             f"c-visl {c.outcome} {len(c.frames)} frames")  # fmt: skip
     if c.conform or c.conform_error:
-        problems += _controls(stream, c, parts, totals)
+        record["controls"] = {}
+        problems += _controls(stream, c, parts, totals, record["controls"])
     ok = not problems
     totals.passed += ok
-    return f"\t{stream.name}: {', '.join(parts + problems)}: {'OK' if ok else 'FAIL'}"
+    record["ok"] = ok
+    return Judged(f"\t{stream.name}: {', '.join(parts + problems)}: {'OK' if ok else 'FAIL'}", record)
 
 
-def _controls(stream: GstStream, c: GstResult, parts: list[str], totals: Totals) -> list[str]:
+def _controls(stream: GstStream, c: GstResult, parts: list[str], totals: Totals,
+              record: dict[str, Any]) -> list[str]:  # fmt: skip
     if c.conform_error:
+        record["error"] = c.conform_error
         return [f"conform's request stream failed: {c.conform_error}"]
     ours = controls.conform_jobs(c.conform)
     if c.outcome != "decoded":
         limit = known.limitation(stream.codec, c.outcome, ours)
         if limit is None:
             return [f"GStreamer {c.outcome}, not a known limitation"]
+        record["limitation"] = limit.reason
         parts.append("a known GStreamer limitation")
         return []
     gst = controls.gstreamer_jobs(c.trace, stream.codec)
     diffs = controls.compare(stream.name, gst, ours)
     unexplained = 0
+    record["unexplained"] = []
     for diff in diffs:
         rule = known.explain(stream.codec, diff, gst, ours)
         if rule is None:
             unexplained += 1
+            record["unexplained"].append(diff.line())
         else:
             key = f"{rule.event} {rule.fields[0] if rule.fields else '*'}"
             totals.by_rule[key] = totals.by_rule.get(key, 0) + 1
     totals.jobs += len(ours)
     totals.reviewed += len(diffs) - unexplained
     totals.unexplained += unexplained
+    record.update(jobs=len(ours), differences=len(diffs), reviewed=len(diffs) - unexplained)
     parts.append(f"controls of {len(ours)} jobs, {len(diffs) - unexplained} reviewed differences")
     return [f"{unexplained} unexplained differences"] if unexplained else []
 
