@@ -113,8 +113,8 @@ def ffmpeg_root() -> Path:
 
 def test_suites_cover_the_store() -> None:
     names = {v.name for _, v in VECTORS}
-    assert len(VECTORS) == 46
-    assert {"vp80-00-comprehensive-001", "vp80-05-sharpness-1440", "test-25fps"} <= names
+    assert len(VECTORS) == 47
+    assert {"vp80-00-comprehensive-001", "vp80-05-sharpness-1440", "test-25fps", "libvpx-resize"} <= names
 
 
 @pytest.mark.parametrize(("suite", "vector"), VECTORS, ids=[f"{s}/{v.name}" for s, v in VECTORS])

@@ -215,11 +215,19 @@ def _mpeg2_not_420(ours: list[Job]) -> bool:
     return bool(ours) and _int(ours[0], "v4l2_ctrl_mpeg2_sequence", "chroma_format") != 1
 
 
+def _vp8_size_change(ours: list[Job]) -> bool:
+    frame = "v4l2_ctrl_vp8_frame"
+    return len({(_int(j, frame, "width"), _int(j, frame, "height")) for j in ours}) > 1
+
+
 LIMITATIONS: tuple[Limitation, ...] = (
     Limitation(Codec.H265, "killed by signal 11",
                "v4l2slh265dec 1.22 dies with SIGSEGV inside libgstv4l2codecs on streams with wavefront "
                "parallel processing (entropy_coding_sync_enabled_flag), on upstream visl and rust-visl "
                "alike, before its first frame.", _hevc_wpp),
+    Limitation(Codec.VP8, "error: not-negotiated",
+               "v4l2slvp8dec 1.22 stops at a resolution change ('Could not re-negotiate with updated "
+               "state', whatever the sink), after the frames before it, on both drivers.", _vp8_size_change),
     Limitation(Codec.MPEG2_VIDEO, "error: not-negotiated",
                "v4l2slmpeg2dec decodes 4:2:0 only; a 4:2:2 stream fails caps negotiation.", _mpeg2_not_420),
 )  # fmt: skip

@@ -176,14 +176,19 @@ def control_lines(cid: int, value: int | bytes) -> Iterator[str]:
         yield f"    {line}"
 
 
-def dump(rs: RequestStream) -> Iterator[str]:
-    """The request stream as text, one line per field."""
-    f = rs.format
-    yield f"format: {fourcc_str(f.pixelformat)} {f.width}x{f.height} colorspace {f.colorspace}"
+def _format_lines(label: str, f: StreamFormat) -> Iterator[str]:
+    yield f"{label}: {fourcc_str(f.pixelformat)} {f.width}x{f.height} colorspace {f.colorspace}"
     for ctrl in f.device_controls:
         yield from control_lines(ctrl.id, ctrl.value)
+
+
+def dump(rs: RequestStream) -> Iterator[str]:
+    """The request stream as text, one line per field."""
+    yield from _format_lines("format", rs.format)
     yield f"requests: {len(rs.requests)}"
     for n, req in enumerate(rs.requests):
+        if req.new_format is not None:
+            yield from _format_lines(f"request {n} new format", req.new_format)
         yield (
             f"request {n}: timestamp_ns {req.timestamp_ns} flags 0x{req.flags:08x} "
             f"payload {len(req.payload)} bytes "

@@ -21,6 +21,9 @@ class DecodeRequest:
     payload: bytes
     timestamp_ns: int
     flags: int = 0
+    new_format: StreamFormat | None = None
+    """The coded format changes before this request (a VP8 key frame of another size): the
+    client drains, stops both queues, sets the new format and allocates again."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,10 +68,11 @@ def decode_stream(
             )
 
         try:
-            capture = session.capture_format
             for frame in session.decode(requests, job_done):
                 stream_md5.update(frame.data)
                 if frames is not None:
+                    # Read per frame: a resolution change sets a new CAPTURE format mid-stream.
+                    capture = session.capture_format
                     save_frame(
                         frames, len(jobs) - 1, frame.data, capture.width, capture.height, capture.fourcc
                     )

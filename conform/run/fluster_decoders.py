@@ -33,13 +33,14 @@ def _decode(codec: str, source: Path, target: Path, ten_bit: bool) -> None:
     stream = build_request_stream(codec, source.read_bytes())
     nodes = resolve_driver(os.environ.get(DRIVER_ENV, "kernel:/dev/video0")).connect()
     session = DecodeSession(nodes, stream.format, SessionConfig(capture_pixelformat=C.V4L2_PIX_FMT_YUV420))
-    width, height = stream.format.width, stream.format.height
-    chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
-    fmt = session.capture_format
-    stride = fmt.planes[0].bytesperline or fmt.width
     try:
         with target.open("wb") as out:
             for frame in session.decode(stream.requests):
+                # Per frame: a resolution change replaces both formats mid-stream.
+                width, height = session.stream.width, session.stream.height
+                chroma_w, chroma_h = (width + 1) // 2, (height + 1) // 2
+                fmt = session.capture_format
+                stride = fmt.planes[0].bytesperline or fmt.width
                 data = frame.data
                 luma = b"".join(data[y * stride : y * stride + width] for y in range(height))
                 base, half = stride * fmt.height, stride // 2

@@ -70,6 +70,8 @@ class DecodeSession:
 
     def _setup(self, stream: StreamFormat) -> None:
         cfg = self.config
+        self.stream = stream
+        """The coded format in effect (a resolution change replaces it)."""
         coded = PixFormatMplane(stream.width, stream.height, stream.pixelformat, colorspace=stream.colorspace)
         self.output_format = self.video.s_fmt(self.output.type, coded)
         # As a client does: take the CAPTURE format the driver derived, change only the pixel format.
@@ -104,6 +106,10 @@ class DecodeSession:
                 raise SessionError(f"request {number} (timestamp {req.timestamp_ns}): {exc}") from exc
 
     def _one(self, number: int, req: DecodeRequest, job_done: JobDone | None) -> Iterator[Frame]:
+        if req.new_format is not None:
+            # One request in flight: nothing is left to drain before the queues stop.
+            self._stop()
+            self._setup(req.new_format)
         index = self._free_output.pop()
         with self.media.request_alloc() as request:
             if req.controls:
@@ -129,12 +135,15 @@ class DecodeSession:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _stop(self) -> None:
+        for queue in (self.output, self.capture):
+            queue.streamoff()
+            queue.reqbufs(0)
+
     def close(self) -> None:
         """Stop both queues and free their buffers; the files close even if that fails."""
         try:
-            for queue in (self.output, self.capture):
-                queue.streamoff()
-                queue.reqbufs(0)
+            self._stop()
         finally:
             self.media.close()
             self.video.close()

@@ -8,9 +8,9 @@ Frame ``n`` (file order) gets timestamp ``(n + 1) * 1 ms``, so no reference is e
 The whole stream is parsed before the first request is returned, so a feature that
 cannot be expressed gives :class:`VP8NotSupported` (and a corrupt stream a
 :class:`BitstreamError` naming the byte offset) instead of a partial request stream.
-A key frame that changes the picture size mid-stream is reported as not supported: the
-request stream has one OUTPUT format, and a resolution change needs the client to
-renegotiate CAPTURE (the V4L2 stateless decoder interface's dynamic resolution change).
+A key frame that changes the picture size carries the new OUTPUT format
+(``DecodeRequest.new_format``): the session stops both queues, sets it and allocates
+again, as a stateless client renegotiates CAPTURE on a resolution change.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from conform.codecs.bitreader import BitstreamError
 from conform.codecs.frontend import RequestStream
 from conform.codecs.stream import DecodeRequest, StreamFormat
 from conform.codecs.vp8.controls import References, frame_control
-from conform.codecs.vp8.parser import FrameHeader, StreamState, VP8NotSupported, parse_frame
+from conform.codecs.vp8.parser import FrameHeader, StreamState, parse_frame
 from conform.codecs.vp8.reader import IvfFrame, frames
 from conform.device import ControlValue
 from conform.uapi import C
@@ -54,19 +54,14 @@ def build(stream: bytes) -> RequestStream:
     first = parsed[0][1]
     refs = References()
     requests: list[DecodeRequest] = []
+    size = (first.width, first.height)
     for frame, hdr in parsed:
-        if (hdr.width, hdr.height) != (first.width, first.height):
-            raise VP8NotSupported(
-                f"resolution change from {first.width}x{first.height} to {hdr.width}x{hdr.height} "
-                f"at frame {frame.index}",
-                hdr.offset,
-            )
+        # Only a key frame codes a size (RFC 6386 9.1), so a change comes with one.
+        new_format = stream_format(hdr) if (hdr.width, hdr.height) != size else None
+        size = (hdr.width, hdr.height)
         ts = timestamp_ns(frame.index)
         control = frame_control(hdr, refs)
-        requests.append(
-            DecodeRequest(
-                (ControlValue.of(C.V4L2_CID_STATELESS_VP8_FRAME, control),), frame.data, ts, buffer_flags(hdr)
-            )
-        )
+        controls = (ControlValue.of(C.V4L2_CID_STATELESS_VP8_FRAME, control),)
+        requests.append(DecodeRequest(controls, frame.data, ts, buffer_flags(hdr), new_format))
         refs = refs.after(hdr, ts)
     return RequestStream(stream_format(first), tuple(requests))
