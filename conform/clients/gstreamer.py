@@ -195,8 +195,9 @@ def _result(stream: GstStream, done: subprocess.CompletedProcess[str], trace: st
     return GstResult(stream.name, done.returncode, parse_frames(done.stdout), log[-4000:], trace)
 
 
-def decode_rust_visl(streams: Sequence[GstStream], timeout: float = 30) -> Iterator[GstResult]:
-    """Decode each stream with GStreamer on rust-visl through the device-node shim.
+def decode_rust_visl(streams: Sequence[GstStream], timeout: float = 30,
+                     library: Path | None = None) -> Iterator[GstResult]:  # fmt: skip
+    """Decode each stream with GStreamer on rust-visl (or ``library``) through the shim.
 
     ``timeout`` is per stream: a decode takes well under a second, and a pipeline that hangs
     on teardown after an error (GstResult.outcome) should not hold the run up for long.
@@ -204,14 +205,26 @@ def decode_rust_visl(streams: Sequence[GstStream], timeout: float = 30) -> Itera
     from conform.drivers.rust_visl import build_library
     from conform.shim import run
 
-    library = build_library()
+    library = library or build_library()
     with tempfile.TemporaryDirectory(prefix="conform-gst-") as tmp:
         env = gst_env(Path(tmp))
         for stream in streams:
             try:
-                done = run(
-                    pipeline(stream), library=library, timeout=timeout, capture=True, udev=True, env=env
-                )
+                argv = pipeline(stream)
+                done = run(argv, library=library, timeout=timeout, capture=True, udev=True, env=env)
+            except subprocess.TimeoutExpired as exc:
+                done = _timed_out(exc)
+            yield _result(stream, done)
+
+
+def decode_here(streams: Sequence[GstStream], timeout: float = GUEST_STREAM_TIMEOUT) -> Iterator[GstResult]:
+    """Decode each stream with GStreamer on this machine's kernel devices (in the guest: c-visl)."""
+    with tempfile.TemporaryDirectory(prefix="conform-gst-") as tmp:
+        env = {**os.environ, **gst_env(Path(tmp))}
+        for stream in streams:
+            try:
+                done = subprocess.run(pipeline(stream), env=env, text=True, stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, timeout=timeout)  # fmt: skip
             except subprocess.TimeoutExpired as exc:
                 done = _timed_out(exc)
             yield _result(stream, done)
@@ -277,24 +290,19 @@ def _guest_main(listing: Path, controls: bool) -> int:
     streams = [
         GstStream(d["name"], Codec(d["codec"]), Path(d["path"])) for d in json.loads(listing.read_text())
     ]
-    scratch = Path(tempfile.mkdtemp(prefix="conform-gst-"))
-    env = {**os.environ, **gst_env(scratch)}
     if controls:
         _tracing(True)
-    for stream in streams:
+        TRACE.write_text("")
+    # The generator decodes a stream only when asked for it: the trace read and cleared
+    # between two results holds exactly one GStreamer decode.
+    for stream, result in zip(streams, decode_here(streams), strict=True):
         if controls:
-            TRACE.write_text("")
-        try:
-            done = subprocess.run(pipeline(stream), env=env, text=True, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=GUEST_STREAM_TIMEOUT)  # fmt: skip
-        except subprocess.TimeoutExpired as exc:
-            done = _timed_out(exc)
-        result = _result(stream, done, TRACE.read_text() if controls else "")
-        if controls:
+            result.trace = TRACE.read_text()
             try:
                 result.conform = _conform_jobs(stream)
             except ConformError as exc:
                 result.conform_error = str(exc)
+            TRACE.write_text("")
         print(RESULT_PREFIX + json.dumps(result.to_json()), flush=True)
     return 0
 

@@ -93,7 +93,17 @@ Probe = Callable[[Nodes], Iterable[tuple[str, Any]]]
 
 def probe_catalogue() -> dict[str, tuple[Probe, float]]:
     """Every probe conform runs as an item, with its weight (seconds on rust-visl, roughly)."""
-    from conform.probe import buffers, commands, decode, findings, formats, hostile, params, streaming
+    from conform.probe import (
+        buffers,
+        commands,
+        decode,
+        findings,
+        formats,
+        gstreamer,
+        hostile,
+        params,
+        streaming,
+    )
     from conform.probe.describe import describe
 
     def description(nodes: Nodes) -> Iterable[tuple[str, Any]]:
@@ -110,6 +120,7 @@ def probe_catalogue() -> dict[str, tuple[Probe, float]]:
         "decode": (decode.cases, 15.0),
         "decode-dumps": (decode.dump_cases, 2.0),
         "findings": (findings.cases, 1.0),
+        "gstreamer": (gstreamer.cases, 5.0),
     }
 
 
