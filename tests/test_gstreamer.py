@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from conform.clients import controls, gstreamer, known
+from conform.clients import gstreamer, verdict
 
 pytestmark = pytest.mark.kernel
 
@@ -45,14 +45,14 @@ def test_controls_match_gstreamer(decoded: Decoded, stream: gstreamer.GstStream)
     """conform's request stream gives the driver what GStreamer gives it, field by field."""
     result = decoded["c-visl"][stream.name]
     assert not result.conform_error, f"conform's own request stream failed on c-visl: {result.conform_error}"
-    ours = controls.conform_jobs(result.conform)
+    checked = verdict.review(stream, result)
     if result.outcome != "decoded":
-        limit = known.limitation(stream.codec, result.outcome, ours)
+        limit = checked.limitation
         assert limit is not None, f"GStreamer: {result.outcome}, not a known limitation\n{result.log[-1500:]}"
         return
-    gst = controls.gstreamer_jobs(result.trace, stream.codec)
+    gst, ours = checked.gst, checked.ours
     assert len(gst) == len(ours) > 0, f"GStreamer ran {len(gst)} jobs, conform {len(ours)}"
-    diffs = controls.compare(stream.name, gst, ours)
-    unexplained = [d for d in diffs if known.explain(stream.codec, d, gst, ours) is None]
+    unexplained = checked.unexplained
+    diffs = len(unexplained) + len(checked.explained)
     shown = "\n".join(d.line()[:300] for d in unexplained[:12])
-    assert not unexplained, f"{len(unexplained)} of {len(diffs)} differences are not reviewed:\n{shown}"
+    assert not unexplained, f"{len(unexplained)} of {diffs} differences are not reviewed:\n{shown}"

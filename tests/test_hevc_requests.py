@@ -402,12 +402,11 @@ def test_every_suite_vector_builds_and_cost_per_picture() -> None:
 )  # fmt: skip
 def test_decodes_on_rust_visl(name: str) -> None:
     from conform.drivers import resolve_driver
-    from conform.run.session import DecodeSession
+    from conform.run.session import decode_frames
 
     vector: Vector = VECTORS[name]
     rs = build(vector.read())
-    with DecodeSession(resolve_driver("rust-visl").connect(), rs.format) as session:
-        frames = list(session.decode(rs.requests))
+    frames = decode_frames(resolve_driver("rust-visl").connect(), rs.format, rs.requests)
     assert len(frames) == len(rs.requests)
     assert [f.buffer.timestamp_ns for f in frames] == [r.timestamp_ns for r in rs.requests]
 
@@ -556,12 +555,11 @@ def test_frame_based_without_start_codes_and_device_controls() -> None:
 @pytest.mark.parametrize("name", ["x265-slices", "kvz-tiles", "kvz-tiles-wpp", "x265-bpyramid-wp"])
 def test_slice_based_decodes_on_rust_visl(name: str, mode: SliceMode) -> None:
     from conform.drivers import resolve_driver
-    from conform.run.session import DecodeSession
+    from conform.run.session import decode_frames
 
     frame = build(data(name))
     rs = build(data(name), mode)
-    with DecodeSession(resolve_driver("rust-visl").connect(), rs.format) as session:
-        frames = list(session.decode(rs.requests))
+    frames = decode_frames(resolve_driver("rust-visl").connect(), rs.format, rs.requests)
     # One CAPTURE frame per picture, however many slice segments it took.
     assert len(frames) == len(frame.requests) <= len(rs.requests)
     assert [f.buffer.timestamp_ns for f in frames] == [r.timestamp_ns for r in frame.requests]

@@ -190,9 +190,9 @@ def _timed_out(exc: subprocess.TimeoutExpired) -> subprocess.CompletedProcess[st
     return subprocess.CompletedProcess(exc.cmd, -9, f"{out}\ntimed out after {exc.timeout:.0f} s", "")
 
 
-def _result(stream: GstStream, done: subprocess.CompletedProcess[str], trace: str = "") -> GstResult:
+def _result(stream: GstStream, done: subprocess.CompletedProcess[str]) -> GstResult:
     log = "\n".join(line for line in done.stdout.splitlines() if not parse_frames(line))
-    return GstResult(stream.name, done.returncode, parse_frames(done.stdout), log[-4000:], trace)
+    return GstResult(stream.name, done.returncode, parse_frames(done.stdout), log[-4000:])
 
 
 def decode_rust_visl(streams: Sequence[GstStream], timeout: float = 30,
@@ -260,12 +260,11 @@ def decode_c_visl(
     return results
 
 
-def _tracing(enable: bool) -> None:
+def _enable_tracing() -> None:
     root = Path("/sys/kernel/tracing")
-    if enable:
-        (root / "buffer_size_kb").write_text(str(TRACE_BUFFER_KB))
+    (root / "buffer_size_kb").write_text(str(TRACE_BUFFER_KB))
     for event in TRACE_EVENTS:
-        (root / "events" / event / "enable").write_text("1" if enable else "0")
+        (root / "events" / event / "enable").write_text("1")
 
 
 def _conform_jobs(stream: GstStream) -> list[dict[str, Any]]:
@@ -291,7 +290,7 @@ def _guest_main(listing: Path, controls: bool) -> int:
         GstStream(d["name"], Codec(d["codec"]), Path(d["path"])) for d in json.loads(listing.read_text())
     ]
     if controls:
-        _tracing(True)
+        _enable_tracing()
         TRACE.write_text("")
     # The generator decodes a stream only when asked for it: the trace read and cleared
     # between two results holds exactly one GStreamer decode.

@@ -21,7 +21,7 @@ def _line(job: Job, event: str, key: str) -> str:
         if e.name == event:
             for line in e.payload.split("\n"):
                 if line.split(" ", 1)[0].rstrip(":") == key:
-                    return line.split(" ", 1)[1] if " " in line else ""
+                    return _value(line)
     return ""
 
 

@@ -45,7 +45,6 @@ def judge(stream: GstStream, rust: GstResult | None, c: GstResult, totals: Total
     record: dict[str, Any] = {"stream": stream.name, "codec": stream.codec.value, "c-visl": _side(c)}
     if rust is not None:
         record["rust-visl"] = _side(rust)
-    if rust is not None:
         if (rust.outcome, rust.frames) == (c.outcome, c.frames):
             same = f"{len(c.frames)} frames equal" if c.outcome == "decoded" else f"{c.outcome} on both"
             parts.append(same)
@@ -62,36 +61,59 @@ def judge(stream: GstStream, rust: GstResult | None, c: GstResult, totals: Total
     return Judged(f"\t{stream.name}: {', '.join(parts + problems)}: {'OK' if ok else 'FAIL'}", record)
 
 
+@dataclass(slots=True)
+class Review:
+    """GStreamer's controls held against conform's for one stream decoded on c-visl.
+
+    ``limitation`` is set (and nothing compared) when GStreamer did not decode the stream
+    and a known limitation says why; ``unexplained`` are the differences no rule covers.
+    """
+
+    ours: list[controls.Job]
+    gst: list[controls.Job] = field(default_factory=list)
+    limitation: known.Limitation | None = None
+    explained: list[known.Known] = field(default_factory=list)
+    unexplained: list[controls.Difference] = field(default_factory=list)
+
+
+def review(stream: GstStream, c: GstResult) -> Review:
+    """Compare the controls of ``c`` (a guest decode with ``controls``); see Review."""
+    result = Review(controls.conform_jobs(c.conform))
+    if c.outcome != "decoded":
+        result.limitation = known.limitation(stream.codec, c.outcome, result.ours)
+        return result
+    result.gst = controls.gstreamer_jobs(c.trace, stream.codec)
+    for diff in controls.compare(stream.name, result.gst, result.ours):
+        rule = known.explain(stream.codec, diff, result.gst, result.ours)
+        if rule is None:
+            result.unexplained.append(diff)
+        else:
+            result.explained.append(rule)
+    return result
+
+
 def _controls(stream: GstStream, c: GstResult, parts: list[str], totals: Totals,
               record: dict[str, Any]) -> list[str]:  # fmt: skip
     if c.conform_error:
         record["error"] = c.conform_error
         return [f"conform's request stream failed: {c.conform_error}"]
-    ours = controls.conform_jobs(c.conform)
+    checked = review(stream, c)
     if c.outcome != "decoded":
-        limit = known.limitation(stream.codec, c.outcome, ours)
-        if limit is None:
+        if checked.limitation is None:
             return [f"GStreamer {c.outcome}, not a known limitation"]
-        record["limitation"] = limit.reason
+        record["limitation"] = checked.limitation.reason
         parts.append("a known GStreamer limitation")
         return []
-    gst = controls.gstreamer_jobs(c.trace, stream.codec)
-    diffs = controls.compare(stream.name, gst, ours)
-    unexplained = 0
-    record["unexplained"] = []
-    for diff in diffs:
-        rule = known.explain(stream.codec, diff, gst, ours)
-        if rule is None:
-            unexplained += 1
-            record["unexplained"].append(diff.line())
-        else:
-            key = f"{rule.event} {rule.fields[0] if rule.fields else '*'}"
-            totals.by_rule[key] = totals.by_rule.get(key, 0) + 1
-    totals.jobs += len(ours)
-    totals.reviewed += len(diffs) - unexplained
+    for rule in checked.explained:
+        key = f"{rule.event} {rule.fields[0] if rule.fields else '*'}"
+        totals.by_rule[key] = totals.by_rule.get(key, 0) + 1
+    unexplained, reviewed = len(checked.unexplained), len(checked.explained)
+    record["unexplained"] = [d.line() for d in checked.unexplained]
+    totals.jobs += len(checked.ours)
+    totals.reviewed += reviewed
     totals.unexplained += unexplained
-    record.update(jobs=len(ours), differences=len(diffs), reviewed=len(diffs) - unexplained)
-    parts.append(f"controls of {len(ours)} jobs, {len(diffs) - unexplained} reviewed differences")
+    record.update(jobs=len(checked.ours), differences=reviewed + unexplained, reviewed=reviewed)
+    parts.append(f"controls of {len(checked.ours)} jobs, {reviewed} reviewed differences")
     return [f"{unexplained} unexplained differences"] if unexplained else []
 
 

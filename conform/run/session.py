@@ -147,3 +147,9 @@ class DecodeSession:
         finally:
             self.media.close()
             self.video.close()
+
+
+def decode_frames(nodes: Nodes, stream: StreamFormat, requests: Iterable[DecodeRequest]) -> list[Frame]:
+    """Every CAPTURE frame of ``requests`` decoded on ``nodes`` in one session."""
+    with DecodeSession(nodes, stream) as session:
+        return list(session.decode(requests))
